@@ -1,0 +1,48 @@
+/**
+ * Fills in what payctl.yaml leaves out. Done in code, not with ajv's useDefaults, because the
+ * port depends on the engine; and on a copy, so the parsed file stays what the user wrote.
+ * Call it only on a config that validated.
+ */
+import type {EndpointConfig, EndpointConfigInput, PayctlConfig, PayctlConfigInput} from './schema.js'
+import {DEFAULTS} from './schema.js'
+
+export function applyDefaults(input: PayctlConfigInput): PayctlConfig {
+  return {
+    version: input.version,
+    source: endpointDefaults(input.source),
+    target: endpointDefaults(input.target),
+    tables: {
+      include: [...(input.tables?.include ?? DEFAULTS.tablesInclude)],
+      exclude: [...(input.tables?.exclude ?? DEFAULTS.tablesExclude)],
+    },
+    controlStore: {
+      side: input.controlStore?.side ?? DEFAULTS.controlStoreSide,
+      database: input.controlStore?.database ?? DEFAULTS.controlStoreDatabase,
+    },
+  }
+}
+
+function endpointDefaults(e: EndpointConfigInput): EndpointConfig {
+  const {tls} = e
+  return {
+    engine: e.engine,
+    ...(e.flavor === undefined ? {} : {flavor: e.flavor}),
+    host: e.host ?? 'localhost',
+    port: e.port ?? DEFAULTS.port[e.engine],
+    ...(e.socket === undefined ? {} : {socket: e.socket}),
+    user: e.user,
+    password: e.password ?? null,
+    database: e.database,
+    ...(e.schemas === undefined ? {} : {schemas: [...e.schemas]}),
+    tls: {
+      mode: tls?.mode ?? DEFAULTS.tlsMode,
+      ...(tls?.ca === undefined ? {} : {ca: tls.ca}),
+      ...(tls?.cert === undefined ? {} : {cert: tls.cert}),
+      ...(tls?.key === undefined ? {} : {key: tls.key}),
+      ...(tls?.servername === undefined ? {} : {servername: tls.servername}),
+    },
+    connectTimeoutMs: e.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    queryTimeoutMs: e.queryTimeoutMs ?? DEFAULTS.queryTimeoutMs,
+    pool: {size: e.pool?.size ?? DEFAULTS.poolSize},
+  }
+}
