@@ -1,0 +1,37 @@
+/**
+ * The ready-to-use payctl.yaml for the sandbox (pure: ports in, file text out). Passwords are
+ * `file:` references relative to the config's own folder, never literals.
+ */
+import type {ServerName} from './types.js'
+
+export interface SandboxConfigSpec {
+  ports: Record<ServerName, number>
+  database: string
+  controlDatabase?: string
+}
+
+export function renderSandboxConfig(spec: SandboxConfigSpec): string {
+  const endpoint = (name: ServerName) => [
+    '  engine: mysql',
+    '  flavor: mariadb',
+    '  host: 127.0.0.1',
+    `  port: ${spec.ports[name]}`,
+    '  user: payctl',
+    `  password: file:secrets/${name}.password   # relative to this file's folder`,
+    `  database: ${spec.database}`,
+    '  tls:',
+    '    mode: disable',
+  ]
+  return [
+    '# payctl config for the local sandbox (written by payctl sandbox up)',
+    'version: 1',
+    'source:',
+    ...endpoint('legacy'),
+    'target:',
+    ...endpoint('target'),
+    'controlStore:',
+    '  side: target',
+    `  database: ${spec.controlDatabase ?? 'payctl_control'}`,
+    '',
+  ].join('\n')
+}
