@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The main job on the local sandbox, from a fresh machine: installs what is missing, starts the
+# sandbox (legacy source + target MariaDB, payments data at --scale 1), and runs the payctl phases
+# that exist so far against it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+payctl() { node bin/run.js "$@"; }
+payctl sandbox up --scale "${PAYCTL_SCALE:-1}" --seed "${PAYCTL_SEED:-1}"
+payctl config validate
+payctl inspect --side source --summary
+payctl inspect --side target --summary
+payctl sandbox status

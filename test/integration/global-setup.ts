@@ -1,0 +1,31 @@
+/**
+ * Integration tests run against real servers: this starts one sandbox (two private mariadbd
+ * processes with the legacy payments data) in a temporary folder, builds dist/ so CLI tests run
+ * the same bin/run.js a user runs, and tears everything down afterwards.
+ */
+import {execFileSync} from 'node:child_process'
+import {mkdtemp} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import type {TestProject} from 'vitest/node'
+import {sandboxConnectionInfo, sandboxDown, sandboxUp} from '../../src/sandbox/index.js'
+import './sandbox-context.js'
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: path.resolve(import.meta.dirname, '../..'), stdio: 'inherit'})
+  const dir = await mkdtemp(path.join(tmpdir(), 'payctl-it-'))
+  const state = await sandboxUp({dir, scale: 0.02, seed: 7, ports: {legacy: 0, target: 0}})
+  const endpoint = async (server: 'legacy' | 'target') => {
+    const c = await sandboxConnectionInfo(dir, server)
+    return {host: c.host, port: c.port, user: c.user, password: c.password.reveal(), database: c.database}
+  }
+  project.provide('sandbox', {
+    dir,
+    configPath: state.configPath ?? path.join(dir, 'payctl.yaml'),
+    source: await endpoint('legacy'),
+    target: await endpoint('target'),
+  })
+  return async () => {
+    await sandboxDown({dir, purge: true})
+  }
+}
