@@ -19,6 +19,8 @@ export interface MyCnfSpec {
   errorLog: string
   /** Folder that server-side `LOAD DATA INFILE` may read from (secure_file_priv). */
   loadDir: string
+  /** The server's own temporary folder (`<home>/tmp`). */
+  tmpDir: string
 }
 
 /** Quotes an option value when it has characters the option-file parser would mangle. */
@@ -38,6 +40,9 @@ export function renderMyCnf(spec: MyCnfSpec): string {
     `datadir = ${v(spec.datadir)}`,
     `socket = ${v(spec.socketPath)}`,
     `pid-file = ${v(spec.pidFile)}`,
+    // A private temp folder: with the shared /tmp, another process that cleans it can delete
+    // mariadbd's internal temporary tables under it (seen during mariadb-install-db).
+    `tmpdir = ${v(spec.tmpDir)}`,
     `log-error = ${v(spec.errorLog)}`,
     '',
     '# Private server: TCP on the loopback interface only, no DNS lookups for client hosts.',

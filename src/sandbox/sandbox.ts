@@ -8,7 +8,7 @@
  * dropped and loaded again from scratch.
  */
 import {mkdir, readdir, realpath, rm, stat, writeFile} from 'node:fs/promises'
-import {resolve} from 'node:path'
+import {join, resolve} from 'node:path'
 
 import {createConnection} from 'mysql2/promise'
 
@@ -143,7 +143,7 @@ async function up(dir: string, bins: MariadbBinaries, opts: SandboxUpOptions): P
     if (port !== server.port) portsChanged = true
     server.port = port
     taken.add(port)
-    await mkdir(server.home, {recursive: true, mode: 0o700})
+    await mkdir(join(server.home, 'tmp'), {recursive: true, mode: 0o700})
     await writeFile(server.configFile, renderMyCnf(cnfSpec(server, paths.loadDir)))
   }
   await writeSandboxState(state)
@@ -198,6 +198,7 @@ function cnfSpec(server: SandboxServerState, loadDir: string) {
     pidFile: server.pidFile,
     errorLog: server.errorLog,
     loadDir,
+    tmpDir: join(server.home, 'tmp'),
   }
 }
 

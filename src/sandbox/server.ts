@@ -93,9 +93,14 @@ export async function initDatadir(bins: MariadbBinaries, server: SandboxServerSt
   const logFile = `${paths.home}/install-db.log`
   await writeFile(logFile, output.text)
   if (!output.ok) {
-    const tail = output.text.split('\n').filter((l) => l.trim() !== '').slice(-12).join('\n')
+    // install-db's own output is generic advice; the cause is in the server's error log
+    const serverErrors = (await readFile(paths.errorLog, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter((l) => /\[ERROR\]|^ERROR/.test(l))
+      .slice(-5)
+    const tail = serverErrors.length > 0 ? serverErrors.join('\n') : output.text.split('\n').filter((l) => l.trim() !== '').slice(-12).join('\n')
     throw new EnvironmentError('PAYCTL_SANDBOX_INIT_FAILED', `mariadb-install-db failed for the ${server.name} server (${paths.datadir}).\n${tail}`, {
-      actions: [`Read ${logFile}.`, 'Check free disk space and that the folder is writable, then run `payctl sandbox up` again.'],
+      actions: [`Read ${logFile} and ${paths.errorLog}.`, 'Check free disk space and that the folder is writable, then run `payctl sandbox up` again.'],
       cause: output.error,
       data: {server: server.name, datadir: paths.datadir},
     })

@@ -9,7 +9,7 @@ import type {ServerName} from '../../../src/sandbox/types.js'
 
 function spec(name: ServerName, dir = '/srv/payctl sandbox'): MyCnfSpec {
   const p = serverPaths(dir, name)
-  return {name, serverId: SERVER_IDS[name], port: name === 'legacy' ? 13306 : 13307, datadir: p.datadir, socketPath: p.socketPath, pidFile: p.pidFile, errorLog: p.errorLog, loadDir: `${dir}/load`}
+  return {name, serverId: SERVER_IDS[name], port: name === 'legacy' ? 13306 : 13307, datadir: p.datadir, socketPath: p.socketPath, pidFile: p.pidFile, errorLog: p.errorLog, loadDir: `${dir}/load`, tmpDir: `${p.home}/tmp`}
 }
 
 /** The [mariadbd] section as option -> value. */
