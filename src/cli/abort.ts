@@ -18,7 +18,7 @@ export function installAbortHandlers(onFirst: (signal: NodeJS.Signals) => void):
       process.exit(ExitCode.interrupted)
     }
     onFirst(sig)
-    controller.abort(new InterruptedError(`Interrupted by ${sig}; stopping at a safe point (press Ctrl-C again to stop at once).`))
+    controller.abort(new InterruptedError(`Interrupted by ${sig}. What was done is saved; run the same command again to continue.`))
   }
   process.on('SIGINT', handler)
   process.on('SIGTERM', handler)

@@ -33,6 +33,7 @@ export function renderServer(model: SchemaModel): string {
 }
 
 export function renderTableList(model: SchemaModel): string {
+  if (model.tables.length === 0) return `no tables in ${model.server.database}`
   return table(model.tables, [
     {header: 'table', get: (t) => qualified(t)},
     {header: 'rows (est.)', get: (t) => t.rowEstimate, align: 'right'},

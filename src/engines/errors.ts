@@ -70,6 +70,26 @@ export function connectionError(
   })
 }
 
+/** Node's certificate and handshake error codes, which every driver's TLS failure surfaces as. */
+const NODE_TLS_ERROR_CODES = new Set([
+  'EPROTO',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/** True for a TLS failure code from Node, or one of the driver's own (`driverCodes`). */
+export function isTlsErrorCode(code: string, driverCodes: ReadonlySet<string> = new Set()): boolean {
+  return NODE_TLS_ERROR_CODES.has(code) || driverCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')
+}
+
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1)
 }

@@ -3,23 +3,12 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, test} from 'vitest'
 import YAML from 'yaml'
-import {parseJson, runCli} from './cli-helpers.js'
+import {LEGACY_TABLES, sandboxDown} from '../../src/sandbox/index.js'
+import {parseJson, runCli, startCli} from './cli-helpers.js'
 import './sandbox-context.js'
 
 const sandbox = inject('sandbox')
 const COMMANDS = ['config validate', 'inspect', 'sandbox up', 'sandbox status', 'sandbox down']
-const TABLES = [
-  'customers',
-  'payment_methods',
-  'payment_intents',
-  'payment_attempts',
-  'refunds',
-  'ledger_entries',
-  'wallets',
-  'wallet_transactions',
-  'idempotency_keys',
-  'outbox_events',
-]
 
 let work: string
 
@@ -27,6 +16,8 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'payctl-cli-'))
 })
 afterAll(async () => {
+  // stop any sandbox a failed test left running before deleting the folder
+  for (const name of await readdir(work)) await sandboxDown({dir: path.join(work, name), purge: false}).catch(() => undefined)
   await rm(work, {recursive: true, force: true})
 })
 
@@ -122,7 +113,7 @@ describe('inspect', () => {
   test('lists every sandbox table with exact column types, keys and sizes', async () => {
     const run = await runCli(['inspect', '--side', 'source', '--config', sandbox.configPath])
     expect(run.code, run.stderr).toBe(0)
-    for (const t of TABLES) expect(run.stdout).toContain(`payments.${t}`)
+    for (const t of LEGACY_TABLES) expect(run.stdout).toContain(`payments.${t}`)
     expect(run.stdout).toContain('decimal(19,4)')
     expect(run.stdout).toContain('datetime(6)')
     expect(run.stdout).toMatch(/PRIMARY KEY \(payment_intent_id, attempt_no\)/)
@@ -135,7 +126,7 @@ describe('inspect', () => {
     expect(run.code, run.stderr).toBe(0)
     const json = parseJson<{status: number; result: {side: string; tables: Array<{name: string; primaryKey: unknown; dataBytes: number; rowEstimate: number}>}}>(run)
     expect(json.result.side).toBe('source')
-    expect(json.result.tables.map((t) => t.name).sort()).toEqual([...TABLES].sort())
+    expect(json.result.tables.map((t) => t.name).sort()).toEqual([...LEGACY_TABLES].sort())
     for (const t of json.result.tables) {
       expect(t.primaryKey, t.name).not.toBeNull()
       expect(t.dataBytes, t.name).toBeGreaterThan(0)
@@ -199,6 +190,31 @@ describe('sandbox commands', () => {
     const down = await runCli(['sandbox', 'down', '--dir', dir, '--purge', '--json'])
     expect(down.code, down.stderr).toBe(0)
     expect(parseJson<{result: {purged: boolean}}>(down).result.purged).toBe(true)
+    expect(await processesMentioning(dir)).toEqual([])
+  })
+
+  test('SIGINT during the load exits 130 with the state saved, and a rerun finishes the load', async () => {
+    const dir = path.join(work, 'interrupted')
+    const up = startCli(['sandbox', 'up', '--scale', '0.3', '--dir', dir, '--verbose'], {timeoutMs: 170_000})
+    // --verbose logs each progress event as "debug: <step> [server]: message"; stop once rows are loading
+    await up.waitForStderr(/^debug: load \[legacy\]: loaded/m, 120_000)
+    up.child.kill('SIGINT')
+    const interrupted = await up.done
+    expect(interrupted.code, interrupted.stderr).toBe(130)
+    expect(interrupted.stderr).toContain('PAYCTL_INTERRUPTED')
+
+    const status = parseJson<{result: {exists: boolean; data: {status: string} | null}}>(await runCli(['sandbox', 'status', '--dir', dir, '--json']))
+    expect(status.result.exists).toBe(true)
+    expect(status.result.data?.status ?? 'none').not.toBe('loaded')
+
+    const again = await runCli(['sandbox', 'up', '--scale', '0.3', '--dir', dir, '--json'], {timeoutMs: 170_000})
+    expect(again.code, again.stderr).toBe(0)
+    const state = parseJson<{status: number; result: {data: {status: string; rows: Record<string, number>}}}>(again)
+    expect(state.result.data.status).toBe('loaded')
+    expect(state.result.data.rows.payment_intents).toBeGreaterThan(20_000)
+
+    const down = await runCli(['sandbox', 'down', '--dir', dir, '--purge'])
+    expect(down.code, down.stderr).toBe(0)
     expect(await processesMentioning(dir)).toEqual([])
   })
 

@@ -14,7 +14,14 @@ import './sandbox-context.js'
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: path.resolve(import.meta.dirname, '../..'), stdio: 'inherit'})
   const dir = await mkdtemp(path.join(tmpdir(), 'payctl-it-'))
-  const state = await sandboxUp({dir, scale: 0.02, seed: 7, ports: {legacy: 0, target: 0}})
+  let state: Awaited<ReturnType<typeof sandboxUp>>
+  try {
+    state = await sandboxUp({dir, scale: 0.02, seed: 7, ports: {legacy: 0, target: 0}})
+  } catch (error) {
+    // a server may already be running when the other failed: leave nothing behind
+    await sandboxDown({dir, purge: true}).catch(() => undefined)
+    throw error
+  }
   const endpoint = async (server: 'legacy' | 'target') => {
     const c = await sandboxConnectionInfo(dir, server)
     return {host: c.host, port: c.port, user: c.user, password: c.password.reveal(), database: c.database}

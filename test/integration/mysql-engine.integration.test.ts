@@ -8,23 +8,12 @@ import type {ConnectionOptions} from '../../src/engines/engine.js'
 import type {ColumnModel, SchemaModel, TableModel} from '../../src/engines/model.js'
 import {MysqlEngine} from '../../src/engines/mysql/mysql-engine.js'
 import type {SandboxEndpoint} from './sandbox-context.js'
+import {LEGACY_TABLES} from '../../src/sandbox/index.js'
 import './sandbox-context.js'
 
 const sandbox = inject('sandbox')
 const scratch = `payctl_it_mysql_${randomBytes(4).toString('hex')}`
 
-const LEGACY_TABLES = [
-  'customers',
-  'payment_methods',
-  'payment_intents',
-  'payment_attempts',
-  'refunds',
-  'ledger_entries',
-  'wallets',
-  'wallet_transactions',
-  'idempotency_keys',
-  'outbox_events',
-]
 
 function options(server: SandboxEndpoint, over: Partial<ConnectionOptions> = {}): ConnectionOptions {
   return {

@@ -34,7 +34,8 @@ export default class SandboxStatusCommand extends PayctlCommand<SandboxStatusRes
     if (status.data) {
       const d = status.data
       this.out(`data set: ${d.status}, scale ${d.scale}, seed ${d.seed}${d.loadSeconds === null ? '' : `, loaded in ${d.loadSeconds.toFixed(1)} s`}`)
-      this.out(table(Object.entries(d.rows), [
+      if (d.status !== 'loaded') this.out('the load did not finish; `payctl sandbox up` with the same --scale and --seed loads it again')
+      else this.out(table(Object.entries(d.rows), [
         {header: 'table', get: ([t]) => t},
         {header: 'rows', get: ([, n]) => n, align: 'right'},
       ]))

@@ -10,7 +10,7 @@ import {EnvironmentError, InterruptedError, PayctlError, UsageError} from '../..
 import {redact} from '../../cli/redact.js'
 import type {ConnectionOptions, Engine, IntrospectOptions} from '../engine.js'
 import {describeEndpoint} from '../engine.js'
-import {type ConnectFailure, connectionError} from '../errors.js'
+import {type ConnectFailure, connectionError, isTlsErrorCode} from '../errors.js'
 import type {SchemaModel, ServerInfo} from '../model.js'
 import {mysqlDialect} from './mysql-dialect.js'
 import {introspectSchema, type MysqlServerFacts, readServerFacts} from './mysql-introspector.js'
@@ -81,21 +81,8 @@ export function poolOptions(o: ConnectionOptions, ssl: SslOptions | undefined): 
   }
 }
 
-const TLS_CODES = new Set([
-  'HANDSHAKE_SSL_ERROR',
-  'HANDSHAKE_NO_SSL_SUPPORT',
-  'EPROTO',
-  'ER_SECURE_TRANSPORT_REQUIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-])
+/** mysql2's own TLS failure codes; Node's are in isTlsErrorCode. */
+const MYSQL_TLS_CODES = new Set(['HANDSHAKE_SSL_ERROR', 'HANDSHAKE_NO_SSL_SUPPORT', 'ER_SECURE_TRANSPORT_REQUIRED'])
 
 /** Error codes of the error and, for Node's AggregateError (several addresses tried), of each inner error. */
 function codesOf(err: unknown): string[] {
@@ -109,7 +96,7 @@ function codesOf(err: unknown): string[] {
 export function classifyConnectError(err: unknown): ConnectFailure {
   const codes = codesOf(err)
   const has = (...c: string[]): boolean => codes.some((x) => c.includes(x))
-  if (codes.some((c) => TLS_CODES.has(c) || c.startsWith('ERR_SSL_') || c.startsWith('ERR_TLS_'))) return 'tls'
+  if (codes.some((c) => isTlsErrorCode(c, MYSQL_TLS_CODES))) return 'tls'
   if (has('ER_ACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR', 'ER_HOST_NOT_PRIVILEGED')) return 'auth'
   // ER_DBACCESS_DENIED_ERROR is "access denied for user to database": the credentials were fine, the database is not usable.
   if (has('ER_BAD_DB_ERROR', 'ER_DBACCESS_DENIED_ERROR')) return 'database-not-found'

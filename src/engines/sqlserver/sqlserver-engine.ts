@@ -11,7 +11,7 @@ import type {ConnectionPool, config as MssqlConfig} from 'mssql'
 import {EnvironmentError} from '../../cli/errors.js'
 import {redact} from '../../cli/redact.js'
 import {type ConnectionOptions, describeEndpoint, type Engine, type IntrospectOptions, type TlsOptions} from '../engine.js'
-import {type ConnectFailure, connectionError} from '../errors.js'
+import {type ConnectFailure, connectionError, isTlsErrorCode} from '../errors.js'
 import type {SchemaModel, ServerInfo} from '../model.js'
 import {introspect, type QueryParams, readServerInfo} from './sqlserver-introspector.js'
 import {SqlServerDialect} from './sqlserver-dialect.js'
@@ -21,19 +21,8 @@ const CANNOT_OPEN_DATABASE = 4060
 /** Permission errors on a catalog read: SELECT denied, database access denied, server-level permission missing. */
 const PERMISSION_ERROR_NUMBERS = new Set([229, 262, 297, 300, 916])
 
-const TLS_ERROR_CODES = new Set([
-  'EENCRYPT',
-  'EPROTO',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-])
+/** tedious's own TLS failure code; Node's are in isTlsErrorCode. */
+const MSSQL_TLS_CODES = new Set(['EENCRYPT'])
 
 interface ErrorFacts {
   codes: Set<string>
@@ -68,7 +57,7 @@ export function classifyConnectError(err: unknown, loginErrorNumbers: ReadonlySe
   }
   if (has('ELOGIN')) return 'auth'
   if (
-    [...facts.codes].some((c) => TLS_ERROR_CODES.has(c) || c.startsWith('ERR_TLS') || c.startsWith('ERR_SSL')) ||
+    [...facts.codes].some((c) => isTlsErrorCode(c, MSSQL_TLS_CODES)) ||
     /certificate|\bssl\b|\btls\b/i.test(text)
   ) {
     return 'tls'
