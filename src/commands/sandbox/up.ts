@@ -5,7 +5,7 @@ import {UsageError} from '../../cli/errors.js'
 import {sandboxDirFlag} from '../../cli/flags.js'
 import {formatDuration} from '../../cli/output.js'
 import {createTaskList} from '../../cli/tasks.js'
-import {type SandboxState, sandboxUp} from '../../sandbox/index.js'
+import {readSandboxState, type SandboxState, sandboxUp} from '../../sandbox/index.js'
 import {renderConnectHelp} from './status.js'
 
 export type SandboxUpResult = SandboxState & {elapsedMs: number}
@@ -23,34 +23,41 @@ export default class SandboxUp extends PayctlCommand<SandboxUpResult> {
     dir: sandboxDirFlag,
     scale: Flags.string({
       env: 'PAYCTL_SCALE',
-      summary: 'Data set size: 1 is about 100,000 payment intents with their attempts, refunds and ledger rows.',
-      default: '1',
+      summary: 'Data set size: 1 is about 100,000 payment intents with their attempts, refunds and ledger rows. [default: the existing sandbox\'s, else 1]',
       helpValue: 'N',
     }),
-    seed: Flags.integer({env: 'PAYCTL_SEED', summary: 'Seed of the deterministic data set (same seed and scale, same data).', default: 1, min: 0}),
+    seed: Flags.integer({
+      env: 'PAYCTL_SEED',
+      summary: 'Seed of the deterministic data set (same seed and scale, same data). [default: the existing sandbox\'s, else 1]',
+      min: 0,
+    }),
   }
 
   async run(): Promise<SandboxUpResult> {
     const {flags} = await this.parse(SandboxUp)
-    const scale = Number(flags.scale)
+    const dir = path.resolve(flags.dir)
+    // rerunning `up` without flags keeps the data set the sandbox already has
+    const existing = (await readSandboxState(dir))?.data ?? null
+    const scaleText = flags.scale ?? String(existing?.scale ?? 1)
+    const seed = flags.seed ?? existing?.seed ?? 1
+    const scale = Number(scaleText)
     // the range is the library's to check; here only that it is a number at all
-    if (flags.scale.trim() === '' || Number.isNaN(scale)) {
-      throw new UsageError('PAYCTL_BAD_SCALE', `--scale must be a number, such as 1 or 0.05 (got "${flags.scale}").`, {
+    if (scaleText.trim() === '' || Number.isNaN(scale)) {
+      throw new UsageError('PAYCTL_BAD_SCALE', `--scale must be a number, such as 1 or 0.05 (got "${scaleText}").`, {
         actions: ['Use --scale 1 for about 100,000 payment intents, --scale 0.01 for a quick small set.'],
       })
     }
-    const dir = path.resolve(flags.dir)
     const started = Date.now()
     let state: SandboxState | undefined
     const tasks = createTaskList<object>(
       [
         {
-          title: `Sandbox in ${dir} (scale ${scale}, seed ${flags.seed})`,
+          title: `Sandbox in ${dir} (scale ${scale}, seed ${seed})`,
           task: async (_ctx, task) => {
             state = await sandboxUp({
               dir,
               scale,
-              seed: flags.seed,
+              seed,
               signal: this.signal,
               onProgress: (p) => {
                 task.output = `${p.server ? `${p.server}: ` : ''}${p.message}`
