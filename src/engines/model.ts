@@ -106,6 +106,11 @@ export interface ColumnModel {
   /** The default as the catalog stores it (an expression text), or null for none. */
   default: string | null
   identity: IdentitySpec | null
+  /**
+   * TiDB only: the column is AUTO_RANDOM(n) with n shard bits (a BIGINT primary key whose new
+   * values are spread over TiKV regions instead of appended to one). Absent everywhere else.
+   */
+  autoRandomShardBits?: number
   generated: GeneratedSpec | null
   /** ENUM / SET members. */
   enumValues: string[] | null

@@ -41,4 +41,12 @@ export interface ConversionResult {
   /** The converted tables (the same ones as in the create-table steps, with their indexes and FKs filled in). */
   tables: TableModel[]
   notes: ConversionNote[]
+  /** Where each converted source table went (schema.table on SQL Server becomes one name in one database). */
+  tableNames: TableNameMapping[]
+}
+
+export interface TableNameMapping {
+  sourceSchema: string
+  sourceTable: string
+  targetTable: string
 }

@@ -14,6 +14,8 @@ export interface TypeMappingRule {
   /** Per-flavor overrides of the target type, when a flavor differs. */
   targetByFlavor?: Partial<Record<MysqlFlavor, string>>
   severity: MappingSeverity
+  /** Per-flavor overrides of the severity (e.g. geography: needs-change, but a blocker on TiDB, which has no spatial types). */
+  severityByFlavor?: Partial<Record<MysqlFlavor, MappingSeverity>>
   /** What changes and what the application must know; printed in the README and in assess findings. */
   caveat: string
 }
@@ -24,4 +26,6 @@ export interface ColumnTypeMapping {
   targetType: string
   severity: MappingSeverity
   caveat: string | null
+  /** A character set the rule imposes (uniqueidentifier -> ascii); absent where the column's collation decides. */
+  charset?: string
 }
