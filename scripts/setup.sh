@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what payctl and its tests need, skipping what is already there:
 #   - MariaDB server and client (the sandbox runs private mariadbd processes; no system service is used)
+#   - Chromium, headless, for the test that opens the HTML assessment report
 #   - node modules (npm ci), which also builds dist/
 # Used by the README's set-up and by .ci/run, so a green CI proves the README.
 set -euo pipefail
@@ -40,6 +41,19 @@ elif command -v brew >/dev/null; then
   brew install mariadb
 else
   die "MariaDB is needed for the local sandbox. Install the mariadb-server package (Debian/Ubuntu: sudo apt-get install -y mariadb-server; macOS: brew install mariadb) and rerun."
+fi
+
+# --- Chromium (headless; the tests open the HTML assessment report in it) ----------------------
+if command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; then
+  say "Chromium: $(chromium --version 2>/dev/null || /usr/bin/chromium --version)"
+elif command -v apt-get >/dev/null; then
+  say "installing chromium with apt-get (for the HTML report test)"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq || die "apt-get update failed; run it as root, then rerun this script."
+  as_root apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+    || die "apt-get install chromium failed; install it by hand (sudo apt-get install -y chromium) and rerun."
+else
+  say "Chromium not found: the HTML report test needs it (Debian/Ubuntu: sudo apt-get install -y chromium); payctl itself does not."
 fi
 
 # --- node modules (prepare builds dist/) -------------------------------------------------

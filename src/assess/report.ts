@@ -65,12 +65,19 @@ export interface Sizing {
     bytesPerSecond: number
     /** Which tables were sampled. */
     tables: string[]
+    /** What was measured, in words (where it read, where it wrote, what bounded it). */
+    description?: string
+    /** The read half alone (source, key order) and the write half alone (target, temporary table); null when not measured. */
+    readSeconds?: number
+    writeSeconds?: number | null
   } | null
   estimatedFullLoadSeconds: number | null
   /** Largest tables by bytes, top 5. */
   largest: string[]
   /** Hottest tables by recent writes (MySQL family: binlog/innodb counters; SQL Server: index usage stats), top 5; empty when unknown. */
   hottest: Array<{table: string; writes: number; source: string}>
+  /** Why a figure is missing or what limits it ("performance_schema is off: hottest tables unknown"). */
+  notes?: string[]
 }
 
 export interface AssessReport {

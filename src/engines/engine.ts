@@ -3,7 +3,7 @@
  * database only through it; dialect SQL lives only under src/engines/<engine>/.
  */
 import type {Secret} from '../cli/redact.js'
-import type {EngineName, MysqlFlavor, SchemaModel, ServerInfo} from './model.js'
+import type {EngineName, MysqlFlavor, SchemaModel, ServerInfo, TableModel} from './model.js'
 
 export type TlsMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
 
@@ -42,6 +42,11 @@ export interface ConnectionOptions {
 export interface IntrospectOptions {
   /** Only these tables (names, or schema.name); default every base table. */
   tables?: string[]
+  /**
+   * MySQL family: read this database (schema) on the same server instead of the connected one,
+   * e.g. the control store next to the target. An absent database reads as zero tables.
+   */
+  database?: string
   signal?: AbortSignal
 }
 
@@ -60,7 +65,43 @@ export interface Engine {
   connect(signal?: AbortSignal): Promise<void>
   serverInfo(): Promise<ServerInfo>
   introspect(options?: IntrospectOptions): Promise<SchemaModel>
+  /**
+   * Runs one statement (or, on SQL Server, one batch) that returns no rows, such as DDL rendered
+   * by the engine's own DDL renderer. The text is sent as it is: no placeholder substitution.
+   */
+  execute(sql: string): Promise<void>
   close(): Promise<void>
+  /**
+   * Writes per table since the server's statistics were last reset (assess: hottest tables);
+   * null when the server does not keep them or payctl may not read them.
+   */
+  tableWriteCounts?(): Promise<TableWriteCount[] | null>
+  /** Reads up to `limit` rows of a table in key order and times it (assess: the sample copy). */
+  sampleRows?(table: TableModel, limit: number, options?: SampleOptions): Promise<SampleResult>
+  /**
+   * Writes `rows` rows totalling about `bytes` into a temporary table and times it (assess: the
+   * sample copy's write half). The table is TEMPORARY and dropped, so nothing is left behind.
+   */
+  measureWrite?(bytes: number, rows: number, options?: SampleOptions): Promise<SampleResult>
+}
+
+export interface TableWriteCount {
+  schema: string
+  table: string
+  writes: number
+}
+
+export interface SampleOptions {
+  /** Stop after this long even when fewer rows were handled (the result says how many were). */
+  maxSeconds?: number
+  signal?: AbortSignal
+}
+
+export interface SampleResult {
+  rows: number
+  /** Bytes of the values as the client received or sent them. */
+  bytes: number
+  seconds: number
 }
 
 /** host:port (or the socket) as messages name it. */

@@ -8,13 +8,14 @@ import {inspect} from 'node:util'
 import mysql, {type Pool, type PoolOptions, type RowDataPacket, type SslOptions} from 'mysql2/promise'
 import {EnvironmentError, InterruptedError, PayctlError, UsageError} from '../../cli/errors.js'
 import {redact} from '../../cli/redact.js'
-import type {ConnectionOptions, Engine, IntrospectOptions} from '../engine.js'
+import type {ConnectionOptions, Engine, IntrospectOptions, SampleOptions, SampleResult, TableWriteCount} from '../engine.js'
 import {describeEndpoint} from '../engine.js'
 import {type ConnectFailure, connectionError, isTlsErrorCode} from '../errors.js'
-import type {SchemaModel, ServerInfo} from '../model.js'
+import type {SchemaModel, ServerInfo, TableModel} from '../model.js'
 import {mysqlDialect} from './mysql-dialect.js'
 import {introspectSchema, type MysqlServerFacts, readServerFacts} from './mysql-introspector.js'
 import {PING} from './mysql-queries.js'
+import {readTableWriteCounts, sampleTableRows, writeSizingProbe} from './mysql-sampling.js'
 
 /**
  * TLS settings for mysql2. mysql2 derives the name it checks from `host` and offers no
@@ -213,13 +214,27 @@ export class MysqlEngine implements Engine {
     }
   }
 
+  /** Runs one statement that returns no rows. No values are passed, so a `?` in the text (a comment, a literal) stays as written. */
+  async execute(sql: string): Promise<void> {
+    await this.connect()
+    const pool = this.#pool
+    if (pool === null) throw new Error('MysqlEngine: the pool is closed')
+    try {
+      await pool.query({sql, timeout: this.options.queryTimeoutMs})
+    } catch (err) {
+      throw mapQueryError(err, this.options, sql)
+    }
+  }
+
   serverInfo(): Promise<ServerInfo> {
     return this.#serverFacts().then((f) => f.info)
   }
 
   async introspect(options: IntrospectOptions = {}): Promise<SchemaModel> {
     const facts = await this.#serverFacts()
-    return introspectSchema(<T>(sql: string, params?: readonly unknown[]) => this.query<T>(sql, params), facts, options)
+    // The introspector reads the schema named in info.database; another database on the same server is the same read.
+    const target = options.database === undefined ? facts : {...facts, info: {...facts.info, database: options.database}}
+    return introspectSchema(<T>(sql: string, params?: readonly unknown[]) => this.query<T>(sql, params), target, options)
   }
 
   #serverFacts(): Promise<MysqlServerFacts> {
@@ -229,6 +244,39 @@ export class MysqlEngine implements Engine {
       throw err
     })
     return this.#facts
+  }
+
+  tableWriteCounts(): Promise<TableWriteCount[] | null> {
+    return readTableWriteCounts(<T>(sql: string, params?: readonly unknown[]) => this.query<T>(sql, params), this.options.database)
+  }
+
+  sampleRows(table: TableModel, limit: number, options?: SampleOptions): Promise<SampleResult> {
+    return sampleTableRows(<T>(sql: string, params?: readonly unknown[]) => this.query<T>(sql, params), table, limit, options)
+  }
+
+  /** On one pooled connection: the TEMPORARY probe table exists only on the connection that created it. */
+  async measureWrite(bytes: number, rows: number, options?: SampleOptions): Promise<SampleResult> {
+    await this.connect()
+    const pool = this.#pool
+    if (pool === null) throw new Error('MysqlEngine: the pool is closed')
+    const conn = await pool.getConnection()
+    try {
+      return await writeSizingProbe(
+        async <T>(sql: string, params: readonly unknown[] = []): Promise<T[]> => {
+          try {
+            const [result] = await conn.query<RowDataPacket[]>({sql, timeout: this.options.queryTimeoutMs}, [...params])
+            return result as T[]
+          } catch (err) {
+            throw mapQueryError(err, this.options, sql)
+          }
+        },
+        bytes,
+        rows,
+        options,
+      )
+    } finally {
+      conn.release()
+    }
   }
 
   async close(): Promise<void> {

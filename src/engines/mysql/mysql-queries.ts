@@ -121,3 +121,43 @@ export const TIDB_VERSION = 'SELECT TIDB_VERSION() AS v'
 export const AURORA_VERSION = 'SELECT AURORA_VERSION() AS v'
 
 export const PING = 'SELECT 1 AS ok'
+
+// ---------------------------------------------------------------------------------------------
+// assess: hottest tables and the sample copy
+
+/** Whether performance_schema runs (off by default on MariaDB); a missing row means no. */
+export const PERFORMANCE_SCHEMA_ENABLED = "SHOW GLOBAL VARIABLES WHERE Variable_name = 'performance_schema'"
+
+/**
+ * Writes per table since the server started (or the counters were truncated). COUNT_WRITE
+ * counts row operations, unlike information_schema.TABLES.UPDATE_TIME, which only says when.
+ */
+export const TABLE_WRITE_COUNTS = `SELECT w.OBJECT_SCHEMA AS table_schema, w.OBJECT_NAME AS table_name, w.COUNT_WRITE AS writes
+FROM performance_schema.table_io_waits_summary_by_table w
+WHERE w.OBJECT_SCHEMA = ? AND w.OBJECT_TYPE = 'TABLE'
+ORDER BY w.COUNT_WRITE DESC, w.OBJECT_NAME`
+
+/**
+ * One keyset page of a table in key order: the first page without a cursor, the next ones
+ * after the last key read (a row-value comparison, which every flavor turns into a range scan).
+ * `table` and `keyColumns` are already quoted; the cursor values and the page size are bound.
+ */
+export function sampleRowsSql(table: string, keyColumns: readonly string[], afterCursor: boolean): string {
+  const keys = keyColumns.join(', ')
+  const where =
+    afterCursor && keyColumns.length > 0
+      ? keyColumns.length === 1
+        ? ` WHERE ${keys} > ?`
+        : ` WHERE (${keys}) > (${keyColumns.map(() => '?').join(', ')})`
+      : ''
+  const order = keyColumns.length > 0 ? ` ORDER BY ${keys}` : ''
+  return `SELECT * FROM ${table}${where}${order} LIMIT ?`
+}
+
+/** TEMPORARY: private to the connection, never replicated in ROW format, gone when the connection ends. */
+export const CREATE_SIZING_PROBE = 'CREATE TEMPORARY TABLE payctl_sizing_probe (id BIGINT PRIMARY KEY, payload LONGBLOB)'
+export const DROP_SIZING_PROBE = 'DROP TEMPORARY TABLE IF EXISTS payctl_sizing_probe'
+
+export function insertSizingProbeSql(rows: number): string {
+  return `INSERT INTO payctl_sizing_probe (id, payload) VALUES ${Array.from({length: rows}, () => '(?, ?)').join(', ')}`
+}

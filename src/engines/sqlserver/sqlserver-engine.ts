@@ -8,13 +8,15 @@ import {readFile} from 'node:fs/promises'
 import {inspect} from 'node:util'
 import mssql from 'mssql'
 import type {ConnectionPool, config as MssqlConfig} from 'mssql'
-import {EnvironmentError} from '../../cli/errors.js'
+import {EnvironmentError, UsageError} from '../../cli/errors.js'
 import {redact} from '../../cli/redact.js'
-import {type ConnectionOptions, describeEndpoint, type Engine, type IntrospectOptions, type TlsOptions} from '../engine.js'
+import {type ConnectionOptions, describeEndpoint, type Engine, type IntrospectOptions, type SampleOptions, type SampleResult, type TableWriteCount, type TlsOptions} from '../engine.js'
 import {type ConnectFailure, connectionError, isTlsErrorCode} from '../errors.js'
-import type {SchemaModel, ServerInfo} from '../model.js'
+import type {SchemaModel, ServerInfo, TableModel} from '../model.js'
+import {rowBytes, sampleKeyColumns, secondsSince} from '../sampling.js'
 import {introspect, type QueryParams, readServerInfo} from './sqlserver-introspector.js'
 import {SqlServerDialect} from './sqlserver-dialect.js'
+import {sampleRowsQuery, TABLE_WRITE_COUNTS_QUERY} from './sqlserver-queries.js'
 
 /** Server error number for "Cannot open database ... requested by the login". */
 const CANNOT_OPEN_DATABASE = 4060
@@ -203,6 +205,12 @@ export class SqlServerEngine implements Engine {
   }
 
   async introspect(options: IntrospectOptions = {}): Promise<SchemaModel> {
+    // The sys.* catalog views are per database; reading another one needs a connection to it.
+    if (options.database !== undefined && options.database !== this.options.database) {
+      throw new UsageError('PAYCTL_UNSUPPORTED', `Reading database "${options.database}" through the ${this.options.label} connection to "${this.options.database}" is not supported on SQL Server.`, {
+        actions: ['Point the connection at that database instead.'],
+      })
+    }
     await this.connect(options.signal)
     try {
       return await introspect((sql, params) => this.#query(sql, params, options.signal), {
@@ -214,6 +222,43 @@ export class SqlServerEngine implements Engine {
       })
     } catch (err) {
       // a cancelled request fails with ECANCEL; the caller asked for the abort, so it gets the abort
+      options.signal?.throwIfAborted()
+      throw isDriverError(err) ? catalogQueryError(err, this.options) : err
+    }
+  }
+
+  /** Runs one batch (T-SQL, no GO separators) that returns no rows; a batch is sent as it is, without parameters. */
+  async execute(sql: string): Promise<void> {
+    await this.connect()
+    const pool = this.#pool
+    if (pool === null) throw new mssql.ConnectionError('The SQL Server connection is closed.', 'ENOTOPEN')
+    await pool.request().batch(sql)
+  }
+
+  /** Null without VIEW SERVER STATE (or on a server that hides the DMV): the counts are then unknown, not zero. */
+  async tableWriteCounts(): Promise<TableWriteCount[] | null> {
+    await this.connect()
+    try {
+      const rows = await this.#query<{schema_name: string; table_name: string; writes: number | string | null}>(TABLE_WRITE_COUNTS_QUERY)
+      return rows.map((r) => ({schema: r.schema_name, table: r.table_name, writes: Number(r.writes ?? 0)}))
+    } catch (err) {
+      if (isDriverError(err) && [...collectFacts(err).numbers].some((n) => PERMISSION_ERROR_NUMBERS.has(n))) return null
+      throw isDriverError(err) ? catalogQueryError(err, this.options) : err
+    }
+  }
+
+  /** One TOP (n) read in key order; `maxSeconds` is not enforced mid-query (n bounds it). */
+  async sampleRows(table: TableModel, limit: number, options: SampleOptions = {}): Promise<SampleResult> {
+    await this.connect(options.signal)
+    const keys = sampleKeyColumns(table).map((k) => this.dialect.quoteIdentifier(k))
+    const sql = sampleRowsQuery(this.dialect.qualify(table.schema, table.name), keys, limit)
+    const start = performance.now()
+    try {
+      const rows = await this.#query<Record<string, unknown>>(sql, {}, options.signal)
+      let bytes = 0
+      for (const r of rows) bytes += rowBytes(r)
+      return {rows: rows.length, bytes, seconds: secondsSince(start)}
+    } catch (err) {
       options.signal?.throwIfAborted()
       throw isDriverError(err) ? catalogQueryError(err, this.options) : err
     }

@@ -321,3 +321,34 @@ export const SQLSERVER_QUERIES = {
   sequences: SEQUENCES_QUERY,
   cdcCaptureInstances: CDC_CAPTURE_INSTANCES_QUERY,
 } as const
+
+/**
+ * Writes per table since the instance started: user_updates of the heap or clustered index
+ * (index_id 0 or 1) counts update/insert/delete operations. Needs VIEW SERVER STATE (VIEW
+ * SERVER PERFORMANCE STATE on 2022); the caller treats a refusal as "unknown". Not in
+ * SQLSERVER_QUERIES: assess runs it, not the introspector.
+ */
+export const TABLE_WRITE_COUNTS_QUERY = `SELECT
+  s.name AS schema_name,
+  t.name AS table_name,
+  SUM(us.user_updates) AS writes
+FROM sys.dm_db_index_usage_stats AS us
+JOIN sys.tables AS t ON t.object_id = us.object_id
+JOIN sys.schemas AS s ON s.schema_id = t.schema_id
+WHERE us.database_id = DB_ID()
+  AND us.index_id IN (0, 1)
+  AND t.is_ms_shipped = 0
+  AND s.name <> N'cdc'
+GROUP BY s.name, t.name
+ORDER BY writes DESC, s.name, t.name;`
+
+/**
+ * The first `limit` rows of a table in key order (assess's sample copy). `table` and
+ * `keyColumns` are already quoted; `limit` is an integer written into the text because TOP
+ * takes no nvarchar parameter, which is how every other value is bound here.
+ */
+export function sampleRowsQuery(table: string, keyColumns: readonly string[], limit: number): string {
+  const n = Math.max(1, Math.floor(limit))
+  const order = keyColumns.length > 0 ? `\nORDER BY ${keyColumns.map((k) => `${k} ASC`).join(', ')}` : ''
+  return `SELECT TOP (${n}) *\nFROM ${table}${order};`
+}
