@@ -196,8 +196,8 @@ describe('sandbox commands', () => {
   test('SIGINT during the load exits 130 with the state saved, and a rerun finishes the load', async () => {
     const dir = path.join(work, 'interrupted')
     const up = startCli(['sandbox', 'up', '--scale', '0.3', '--dir', dir, '--verbose'], {timeoutMs: 170_000})
-    // --verbose logs each progress event as "debug: <step> [server]: message"; stop once rows are loading
-    await up.waitForStderr(/^debug: load \[legacy\]: loaded/m, 120_000)
+    // --verbose logs each progress event as "[time] debug: <step> [server]: message"; stop once rows are loading
+    await up.waitForStderr(/debug: load \[legacy\]: loaded /, 120_000)
     up.child.kill('SIGINT')
     const interrupted = await up.done
     expect(interrupted.code, interrupted.stderr).toBe(130)

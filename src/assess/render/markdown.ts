@@ -1,6 +1,7 @@
 /**
  * The Markdown report, for a change ticket or a pull request. Cells are escaped so an object
- * name can neither break the table (|, newlines) nor inject HTML into a renderer that allows it.
+ * name can neither break the table (|, newlines) nor inject HTML into a renderer that allows it
+ * (escaping < and & is enough for that; > stays readable in the raw text: "a -> b").
  */
 import type {AssessReport} from '../report.js'
 import {bySeverity, formatBytes, formatNumber, SEVERITY_LABEL, seconds, sourceLine, targetLine, typeMappingsUsed} from './common.js'
@@ -11,7 +12,6 @@ export function mdCell(text: string | number | null | undefined): string {
     .replaceAll('\\', '\\\\')
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
     .replaceAll('|', '\\|')
     .replaceAll('`', '\\`')
     .replaceAll('*', '\\*')

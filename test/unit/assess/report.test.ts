@@ -100,10 +100,10 @@ describe('renderers', () => {
     expect(md).toContain('### Blockers (1)')
     expect(md).toContain('## Not assessed')
     expect(md).toContain('| 7 | CREATE PARTITION FUNCTION pf (int) | not read |')
-    expect(md).toContain('a \\| b -&gt; c')
+    expect(md).toContain('a \\| b -> c')
     expect(md).not.toContain(XSS)
     expect(md).toContain('## Type mappings used')
-    expect(md).toContain('| type.mysql.json | json -&gt; json | info | 1 |')
+    expect(md).toContain('| type.mysql.json | json -> json | info | 1 |')
   })
 
   it('terminal groups findings by severity with object, rule and mapping, and the not-assessed lines', () => {
