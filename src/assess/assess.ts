@@ -3,6 +3,7 @@
  * size it, measure a sample copy) and an offline one (read a DDL script into the same model and
  * run the same rules). Both return the AssessReport every output format renders.
  */
+import {redact} from '../cli/redact.js'
 import type {NotAssessed} from '../engines/ddl-reader.js'
 import type {Engine} from '../engines/engine.js'
 import {describeEndpoint} from '../engines/engine.js'
@@ -127,10 +128,19 @@ export function buildReport(o: {
     source: {engine: s.engine, flavor: s.flavor, version: s.version.raw, database: s.database, from: o.from, file: o.file, endpoint: o.endpoint},
     target: {flavor: o.target.flavor, version: o.target.version?.raw ?? null},
     summary: summarize(o.model, findings, o.notAssessed),
-    findings,
-    notAssessed: o.notAssessed,
+    // Quoted script lines, expressions and comments can hold passwords or card numbers. Redacted
+    // here, value by value: redacting the rendered text misses them once HTML or JSON escapes the quotes.
+    findings: findings.map((x) => redactStrings(x)),
+    notAssessed: o.notAssessed.map((x) => redactStrings(x)),
     sizing: o.sizing,
   }
+}
+
+function redactStrings<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T
+  if (Array.isArray(value)) return value.map((v: unknown) => redactStrings(v)) as T
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v)])) as T
+  return value
 }
 
 export type FailOn = 'blocker' | 'warning'

@@ -11,10 +11,12 @@ const known = new Set<string>()
 
 /** Patterns that are secret whatever their source: card-like digit runs and key=value credentials. */
 const PATTERNS: Array<[RegExp, string | ((m: string, ...g: string[]) => string)]> = [
+  // quoted SQL values, spaces and all: PASSWORD = N'...', SECRET = '...', @rmtpassword = '...' (T-SQL scripts)
+  [/\b(\w*(?:password|passwd|pwd|secret))(\s*=\s*N?')((?:[^']|'')*)'/gi, (_m, k: string, sep: string) => `${k}${sep}${MASK}'`],
   // password=..., pwd: ..., token=..., secret=... in connection strings, URLs and log lines
   // (MySQL's "using password: YES" says only whether one was sent, and a secret reference
   // such as env:NAME names where the secret is: both stay)
-  [/\b(password|passwd|pwd|secret|token|api[_-]?key)(["']?\s*[:=]\s*["']?)(?!(?:YES|NO)\b|(?:env|file|aws-secretsmanager):)([^\s"',;&()]+)/gi, (_m, k: string, sep: string) => `${k}${sep}${MASK}`],
+  [/\b(password|passwd|pwd|secret|token|api[_-]?key)(["']?\s*[:=]\s*(?:N(?='))?["']?)(?!(?:YES|NO)\b|(?:env|file|aws-secretsmanager):)([^\s"',;&()]+)/gi, (_m, k: string, sep: string) => `${k}${sep}${MASK}`],
   // user:password@ in URLs
   [/(\/\/[^/\s:@]+:)([^@\s/]+)@/g, (_m, pre: string) => `${pre}${MASK}@`],
 ]

@@ -23,6 +23,7 @@ import type {PayctlConfig} from '../config/index.js'
 import {CONTROL_SCHEMA_VERSION, CONTROL_TABLES, controlStoreDdl, createControlTable, insertControlVersion, versionFromComment} from '../control/control-schema.js'
 import type {ConnectionOptions, Engine} from '../engines/engine.js'
 import {renderSteps} from '../engines/mysql/mysql-ddl.js'
+import {checkConstraintsQuery} from '../engines/mysql/mysql-introspector.js'
 import type {MysqlFlavor, SchemaModel, ServerInfo, TableModel} from '../engines/model.js'
 import {MYSQL_FLAVORS} from '../engines/model.js'
 import {openEngine, withEngine} from '../engines/open.js'
@@ -101,6 +102,8 @@ export function planFromConversion(conversion: ConversionResult, input: Omit<Pro
     if (t !== null) stepsOf.set(t, [...(stepsOf.get(t) ?? []), s])
   }
 
+  // Where introspection reads no CHECK constraints, their absence on the target is no difference.
+  const checksReadable = target.version === null ? target.flavor !== 'tidb' : checkConstraintsQuery(target.flavor, target.version) !== null
   const tables: PlannedTable[] = []
   // Per table, the steps it needs: all of them for a new table, the missing index/FK steps to complete one.
   const wanted = new Map<string, Set<SchemaStep>>()
@@ -112,7 +115,7 @@ export function planFromConversion(conversion: ConversionResult, input: Omit<Pro
       wanted.set(key(expected.name), new Set(steps))
       continue
     }
-    const diff = diffTable(expected, existing)
+    const diff = diffTable(expected, existing, {checks: checksReadable})
     if (diff.length === 0) {
       tables.push({name: expected.name, store: 'target', action: 'same', diff: []})
       continue

@@ -290,7 +290,22 @@ export interface TableDifference {
   missing?: {kind: 'index' | 'foreign-key'; name: string}
 }
 
+export interface DiffOptions {
+  /**
+   * false when the target's introspection cannot read CHECK constraints (TiDB, which also ignores
+   * them unless tidb_enable_check_constraint is on; MySQL before 8.0.16; old MariaDB): the found
+   * table then always shows none, which says nothing about the table.
+   */
+  checks?: boolean
+}
+
 /** Every difference between the expected and the found table, one line each; empty when they are the same. */
-export function diffTable(expected: TableModel, found: TableModel): TableDifference[] {
-  return [...diffColumns(expected, found), ...diffPrimaryKey(expected, found), ...diffIndexes(expected, found), ...diffForeignKeys(expected, found), ...diffChecks(expected, found)]
+export function diffTable(expected: TableModel, found: TableModel, options: DiffOptions = {}): TableDifference[] {
+  return [
+    ...diffColumns(expected, found),
+    ...diffPrimaryKey(expected, found),
+    ...diffIndexes(expected, found),
+    ...diffForeignKeys(expected, found),
+    ...(options.checks === false ? [] : diffChecks(expected, found)),
+  ]
 }

@@ -105,16 +105,43 @@ export function splitStatements(batch: Batch): RawStatement[] {
   const tokens = batch.tokens
   let current: Token[] = []
   let depth = 0
+  // BEGIN blocks opened by an unwrapped existence check, and CASEs open at depth 0 (their END is not a block's).
+  let blocks = 0
+  let cases = 0
   const flush = (): void => {
     const first = current[0]
     if (first !== undefined) out.push({tokens: current, line: first.line})
     current = []
   }
   for (let k = 0; k < tokens.length; k++) {
-    const t = tokens[k] as Token
+    let t = tokens[k] as Token
+    if (current.length === 0 && depth === 0) {
+      // SSMS "Check for object existence": IF [NOT] EXISTS (SELECT ... FROM sys.objects ...) [BEGIN] <statement> [END].
+      const body = existenceCheckEnd(tokens, k)
+      if (body !== null) {
+        k = body
+        if (isWord(tokens[k], 'BEGIN')) {
+          blocks++
+          k++
+        }
+        if (k >= tokens.length) break
+        t = tokens[k] as Token
+      }
+    }
     if (current.length === 0 && isModuleHeader(tokens, k)) {
       out.push({tokens: tokens.slice(k), line: t.line})
       return out
+    }
+    if (depth === 0 && t.kind === 'word') {
+      if (isWord(t, 'CASE')) cases++
+      else if (isWord(t, 'END')) {
+        if (cases > 0) cases--
+        else if (blocks > 0) {
+          blocks--
+          flush()
+          continue
+        }
+      }
     }
     if (t.kind === 'punct') {
       if (t.value === ';' && depth === 0) {
@@ -143,6 +170,25 @@ export function splitStatements(batch: Batch): RawStatement[] {
   }
   flush()
   return out
+}
+
+/** The index after `IF [NOT] EXISTS (...)` starting at k, or null when tokens[k] does not start one. */
+function existenceCheckEnd(tokens: readonly Token[], k: number): number | null {
+  if (!isWord(tokens[k], 'IF')) return null
+  let i = k + 1
+  if (isWord(tokens[i], 'NOT')) i++
+  if (!isWord(tokens[i], 'EXISTS')) return null
+  i++
+  const open = tokens[i]
+  if (open?.kind !== 'punct' || open.value !== '(') return null
+  let depth = 0
+  for (; i < tokens.length; i++) {
+    const t = tokens[i] as Token
+    if (t.kind !== 'punct') continue
+    if (t.value === '(') depth++
+    else if (t.value === ')' && --depth === 0) return i + 1
+  }
+  return null
 }
 
 // ---------------------------------------------------------------------------------------------

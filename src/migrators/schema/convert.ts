@@ -114,11 +114,35 @@ function convertKeyColumns(w: TableWork, index: IndexModel, ctx: Context, object
     bytes += keyPartBytes(col, prefix)
     out.push({name: col.name, descending: k.descending && desc, prefixLength: prefix})
   }
+  if (bytes > MAX_KEY_BYTES && !unique && index.kind !== 'fulltext' && index.kind !== 'spatial') {
+    // A plain index only finds rows: a prefix of the widest string parts keeps it usable (and
+    // creatable: strict mode refuses the full-length key), SQL Server's 1700-byte keys being
+    // up to 4 times wider in utf8mb4.
+    const before = bytes
+    const parts = out
+      .map((k, i) => ({k, i, col: w.columns.get(index.columns[i]?.name ?? '') as ColumnModel}))
+      .filter(({col}) => ['char', 'varchar', 'binary', 'varbinary'].includes(col.dataType))
+      .sort((a, b) => keyPartBytes(b.col, b.k.prefixLength) - keyPartBytes(a.col, a.k.prefixLength))
+    for (const {k, i, col} of parts) {
+      if (bytes <= MAX_KEY_BYTES) break
+      const width = bytesPerChar(col.charset)
+      const partBytes = keyPartBytes(col, k.prefixLength)
+      const prefix = Math.max(1, Math.floor((partBytes - (bytes - MAX_KEY_BYTES)) / width))
+      bytes -= partBytes - prefix * width
+      out[i] = {...k, prefixLength: prefix}
+    }
+    ctx.note({object, severity: 'info', rule: 'index.prefix-too-long', mapping: `${index.name}: ${before} bytes -> ${columnsLabel(out)}`,
+      reason: `An InnoDB key holds at most ${MAX_KEY_BYTES} bytes (4 per utf8mb4 character); the widest string columns are indexed by a prefix, which still finds the rows.`})
+  }
   if (bytes > MAX_KEY_BYTES) {
     ctx.note({object, severity: 'needs-change', rule: 'index.too-long', mapping: `${index.name}: ${bytes} bytes`,
       reason: `An InnoDB key holds at most ${MAX_KEY_BYTES} bytes; shorten the columns or index a prefix.`})
   }
   return out
+}
+
+function columnsLabel(columns: KeyColumn[]): string {
+  return `(${columns.map((k) => (k.prefixLength === null ? k.name : `${k.name}(${k.prefixLength})`)).join(', ')})`
 }
 
 function convertIndexes(w: TableWork, ctx: Context): void {

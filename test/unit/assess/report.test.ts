@@ -115,3 +115,29 @@ describe('renderers', () => {
     expect(out).toContain('Not assessed (1)')
   })
 })
+
+describe('secrets in a script', () => {
+  // notAssessed quotes script lines; SSMS scripts logins, credentials and keys with their passwords.
+  const lines = [
+    "CREATE LOGIN [app] WITH PASSWORD=N'S3cret!Pass', DEFAULT_DATABASE=[Payments]",
+    "CREATE MASTER KEY ENCRYPTION BY PASSWORD = 'MasterKey Pass'",
+    "EXEC master.dbo.sp_addlinkedsrvlogin @rmtsrvname=N'LS', @rmtuser=N'sa', @rmtpassword='LinkedP@ss'",
+    "INSERT [dbo].[Cards] ([Id], [Pan]) VALUES (1, N'4111111111111111')",
+  ]
+  const r = buildReport({
+    model: model(mariadb(), []), findings: [], notAssessed: lines.map((text, i) => ({line: i + 1, text, reason: 'not read'})), from: 'ddl', file: 'x.sql', endpoint: null,
+    target: target('tidb'), sizing: null, payctlVersion: '0.1.0', now: () => new Date('2026-01-02T03:04:05Z'),
+  })
+
+  it('never reach a report, in any format (HTML escaping must not defeat the redaction)', () => {
+    for (const text of [JSON.stringify(r), renderHtml(r), renderMarkdown(r), renderTerminal(r)]) {
+      for (const secret of ['S3cret', 'MasterKey', 'Pass', 'LinkedP', '4111111111111111']) expect(text).not.toContain(secret)
+    }
+    expect(r.notAssessed.map((n) => n.text)).toEqual([
+      "CREATE LOGIN [app] WITH PASSWORD=N'********', DEFAULT_DATABASE=[Payments]",
+      "CREATE MASTER KEY ENCRYPTION BY PASSWORD = '********'",
+      "EXEC master.dbo.sp_addlinkedsrvlogin @rmtsrvname=N'LS', @rmtuser=N'sa', @rmtpassword='********'",
+      "INSERT [dbo].[Cards] ([Id], [Pan]) VALUES (1, N'********1111')",
+    ])
+  })
+})

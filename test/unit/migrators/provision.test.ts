@@ -263,6 +263,21 @@ describe('planning with the real conversion and renderer', () => {
     expect(p.statements).toEqual([])
   })
 
+  it('sees a rerun on TiDB as the same although TiDB reports no CHECK constraints; a server that reports them still conflicts', () => {
+    const withCheck = {...customersFull, checks: [{name: 'ck_customers_email', expression: "(`email` like '%@%')"}]}
+    const tidb: TargetSpec = {...SPEC, flavor: 'tidb', version: {raw: '8.0.11-TiDB-v7.5.1', major: 7, minor: 5, patch: 1}, collation: 'utf8mb4_bin'}
+    const converted = convertSchema(model([withCheck]), tidb)
+    expect(converted.tables[0]?.checks).toHaveLength(1)
+    // introspection on TiDB reads no checks (checkConstraintsQuery returns null there)
+    const found = converted.tables.map((t) => ({...t, checks: []}))
+    const p = planProvision({source: model([withCheck]), target: tidb, controlDatabase: 'payctl_control', controlExisting: controlStore(), targetModel: model(found)})
+    expect(actions(p)).toEqual({customers: 'same'})
+    expect(p.statements).toEqual([])
+    const onMariadb = convertSchema(model([withCheck]), SPEC)
+    const q = planProvision({source: model([withCheck]), target: SPEC, controlDatabase: 'payctl_control', controlExisting: controlStore(), targetModel: model(onMariadb.tables.map((t) => ({...t, checks: []})))})
+    expect(actions(q)).toEqual({customers: 'conflict'})
+  })
+
   it('leaves out tables the config excludes, and reports them as extra when they are on the target', () => {
     const p = planProvision({...input, targetModel: model([customersFull]), tables: {include: ['*'], exclude: ['customers']}})
     expect(actions(p)).toEqual({payment_intents: 'create', customers: 'extra'})

@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 import {renderSteps} from '../../../../src/engines/mysql/mysql-ddl.js'
 import {MYSQL_FLAVORS, parseVersion, type SchemaModel, type TableModel} from '../../../../src/engines/model.js'
 import {convertSchema, defaultTargetSpec} from '../../../../src/migrators/schema/convert.js'
+import {readTsqlScript} from '../../../../src/engines/sqlserver/sqlserver-ddl-reader.js'
 import {translateTsql} from '../../../../src/migrators/schema/convert-expressions.js'
 import {planTableNames, shortenIdentifier} from '../../../../src/migrators/schema/convert-names.js'
 import type {ConversionResult} from '../../../../src/migrators/schema/steps.js'
@@ -205,5 +206,33 @@ describe('T-SQL expressions', () => {
     const t = translateTsql(src, types)
     expect(t.ok).toBe(false)
     if (!t.ok) expect(t.reason).toContain(reason)
+  })
+})
+
+describe('index key length', () => {
+  const script = [
+    'CREATE TABLE [dbo].[Links]([Id] [int] NOT NULL, [Kind] [int] NOT NULL, [Url] [nvarchar](1000) NOT NULL, [Ref] [varchar](768) NOT NULL,',
+    ' CONSTRAINT [PK_Links] PRIMARY KEY CLUSTERED ([Id] ASC))',
+    'GO',
+    'CREATE NONCLUSTERED INDEX [IX_Links_Kind_Url] ON [dbo].[Links] ([Kind] ASC, [Url] ASC)',
+    'GO',
+    'CREATE UNIQUE NONCLUSTERED INDEX [UX_Links_Url] ON [dbo].[Links] ([Url] ASC)',
+    'GO',
+    'CREATE NONCLUSTERED INDEX [IX_Links_Ref] ON [dbo].[Links] ([Ref] ASC)',
+    'GO',
+  ].join('\n')
+  const source = readTsqlScript(script, {database: 'PayDB'}).model
+
+  it('gives a plain index over 3072 utf8mb4 bytes a prefix, so CREATE INDEX does not fail; a unique one is noted', () => {
+    for (const flavor of MYSQL_FLAVORS) {
+      const result = convertSchema(source, defaultTargetSpec(flavor, 'paylegacy'))
+      const sql = renderSteps(result.steps, result.target)
+      expect(sql).toContain('CREATE INDEX `IX_Links_Kind_Url` ON `paylegacy`.`Links` (`Kind`, `Url`(766))')
+      expect(sql).toContain('CREATE INDEX `IX_Links_Ref` ON `paylegacy`.`Links` (`Ref`)')
+      expect(result.notes.filter((n) => n.rule.startsWith('index.')).map((n) => `${n.severity} ${n.rule} ${n.object}`)).toEqual([
+        'info index.prefix-too-long Links.IX_Links_Kind_Url',
+        'needs-change index.too-long Links.UX_Links_Url',
+      ])
+    }
   })
 })
