@@ -19,6 +19,12 @@ export function applyDefaults(input: PayctlConfigInput): PayctlConfig {
       side: input.controlStore?.side ?? DEFAULTS.controlStoreSide,
       database: input.controlStore?.database ?? DEFAULTS.controlStoreDatabase,
     },
+    runtime: {
+      instances: input.runtime?.instances ?? DEFAULTS.runtimeInstances,
+      host: input.runtime?.host ?? DEFAULTS.runtimeHost,
+      basePort: input.runtime?.basePort ?? DEFAULTS.runtimeBasePort,
+      fingerprintKey: input.runtime?.fingerprintKey ?? null,
+    },
   }
 }
 

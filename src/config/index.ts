@@ -11,6 +11,8 @@ export type {
   EndpointConfigInput,
   PayctlConfig,
   PayctlConfigInput,
+  RuntimeConfig,
+  RuntimeConfigInput,
   TlsConfig,
 } from './schema.js'
 export {parseSecretRef, SECRET_REF_FORMS} from './secret-ref.js'

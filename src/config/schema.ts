@@ -31,6 +31,10 @@ export const DEFAULTS = {
   tablesExclude: [],
   controlStoreSide: 'target',
   controlStoreDatabase: 'payctl_control',
+  runtimeInstances: 2,
+  runtimeHost: '127.0.0.1',
+  // high enough to stay clear of the usual 8080/3000 development servers
+  runtimeBasePort: 18080,
 } as const satisfies {
   port: Record<EngineName, number>
   tlsMode: TlsMode
@@ -41,6 +45,9 @@ export const DEFAULTS = {
   tablesExclude: readonly string[]
   controlStoreSide: ControlStoreSide
   controlStoreDatabase: string
+  runtimeInstances: number
+  runtimeHost: string
+  runtimeBasePort: number
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -85,6 +92,14 @@ export interface ControlStoreConfigInput {
   database?: string
 }
 
+export interface RuntimeConfigInput {
+  instances?: number
+  host?: string
+  basePort?: number
+  /** A reference (env:, file:, aws-secretsmanager:) to the key of the card fingerprints, never the key itself. */
+  fingerprintKey?: string
+}
+
 export interface PayctlConfigInput {
   $schema?: string
   version: 1
@@ -92,6 +107,7 @@ export interface PayctlConfigInput {
   target: EndpointConfigInput
   tables?: TablesConfigInput
   controlStore?: ControlStoreConfigInput
+  runtime?: RuntimeConfigInput
 }
 
 export interface TlsConfig {
@@ -128,6 +144,16 @@ export interface PayctlConfig {
   target: EndpointConfig
   tables: {include: string[]; exclude: string[]}
   controlStore: {side: ControlStoreSide; database: string}
+  /** How `payctl runtime start` runs the bundled payment service. */
+  runtime: RuntimeConfig
+}
+
+export interface RuntimeConfig {
+  instances: number
+  host: string
+  basePort: number
+  /** The reference, or null when the file names none. */
+  fingerprintKey: string | null
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,5 +327,36 @@ export const payctlConfigSchema = {
         },
       },
     } satisfies ObjectSchemaOf<ControlStoreConfigInput>,
+    runtime: {
+      type: 'object',
+      description: 'The bundled payment service (runtime/) as `payctl runtime start` and the sandbox run it.',
+      additionalProperties: false,
+      properties: {
+        instances: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 32,
+          default: DEFAULTS.runtimeInstances,
+          description: `How many instances to start (1..32), each on its own port. Default ${DEFAULTS.runtimeInstances}.`,
+        },
+        host: nonEmpty(`Address the instances listen on. Default ${DEFAULTS.runtimeHost}.`),
+        basePort: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          default: DEFAULTS.runtimeBasePort,
+          description:
+            `Port of the first instance; the next ones take the following ports, and a taken port is replaced by one the OS picks. ` +
+            `0 means any free port. Default ${DEFAULTS.runtimeBasePort}.`,
+        },
+        fingerprintKey: {
+          type: 'string',
+          pattern: PATTERNS.secretRef.pattern,
+          description:
+            'Where to read the secret key of the card fingerprints (the same on every instance, so one card always gets one fingerprint): ' +
+            'env:NAME, file:PATH (relative to this file) or aws-secretsmanager:ARN[#jsonKey]. Never the key itself.',
+        },
+      },
+    } satisfies ObjectSchemaOf<RuntimeConfigInput>,
   },
 } as const satisfies ObjectSchemaOf<PayctlConfigInput> & {$schema: string; title: string}

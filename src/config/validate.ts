@@ -159,11 +159,13 @@ function showValue(path: string, value: unknown): string | null {
 }
 
 const SECRET_KEY = /pass|pwd|secret|token|credential|api.?key|private/i
+/** Keys whose value is a secret reference; a value that is not one may be the secret itself. */
+const SECRET_REF_KEYS = new Set(['password', 'fingerprintKey'])
 
 /** True when the last key of the path may hold a secret: its value is never shown. */
 function isSecretPath(path: string): boolean {
-  const last = path.split('/').pop() ?? ''
-  return SECRET_KEY.test(decodePointerSegment(last))
+  const last = decodePointerSegment(path.split('/').pop() ?? '')
+  return SECRET_KEY.test(last) || SECRET_REF_KEYS.has(last)
 }
 
 function secretRefIssue(path: string, value: string): ConfigIssue {
@@ -172,9 +174,11 @@ function secretRefIssue(path: string, value: string): ConfigIssue {
   const problem = isSecretRefProblem(parsed) ? parsed : {problem: 'is not a valid secret reference', expected: SECRET_REF_FORMS}
   let message = problem.problem
   if (problem.expected === SECRET_REF_FORMS) {
-    const side = path.split('/')[1] ?? 'source'
-    const name = `PAYCTL_${side.toUpperCase()}_PASSWORD`
-    message += ` (${SECRET_REF_FORMS}); set ${name} and write password: env:${name}`
+    const section = path.split('/')[1] ?? 'source'
+    // the key the reference is written under: password for source and target, fingerprintKey for runtime
+    const key = decodePointerSegment(path.split('/').pop() ?? 'password')
+    const name = key === 'password' ? `PAYCTL_${section.toUpperCase()}_PASSWORD` : `PAYCTL_${section.toUpperCase()}_${key.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`
+    message += ` (${SECRET_REF_FORMS}); set ${name} and write ${key}: env:${name}`
   } else {
     message += `; expected ${problem.expected}`
   }
@@ -190,7 +194,7 @@ function unknownKey(path: string, key: string, allowed: string[]): ConfigIssue {
   if (SECRET_KEY.test(key) && key !== 'password') {
     message += allowed.includes('password')
       ? `; the password goes in "password" as a reference (${SECRET_REF_FORMS}), never in the file itself`
-      : '; payctl.yaml holds no secrets, only password references under source and target'
+      : '; payctl.yaml holds no secrets, only references to them (source.password, target.password, runtime.fingerprintKey)'
   } else {
     const hint = suggest(key, allowed)
     message += hint ? `; did you mean ${JSON.stringify(hint)}?` : `; allowed keys: ${allowed.join(', ')}`

@@ -8,6 +8,8 @@ export interface SandboxConfigSpec {
   ports: Record<ServerName, number>
   database: string
   controlDatabase?: string
+  /** The `runtime` section; left out when absent. */
+  runtime?: {instances: number; basePort: number; fingerprintKey: string}
 }
 
 export function renderSandboxConfig(spec: SandboxConfigSpec): string {
@@ -32,6 +34,16 @@ export function renderSandboxConfig(spec: SandboxConfigSpec): string {
     'controlStore:',
     '  side: target',
     `  database: ${spec.controlDatabase ?? 'payctl_control'}`,
+    ...(spec.runtime === undefined
+      ? []
+      : [
+          'runtime:',
+          // the schema allows 1..32; a sandbox run without instances leaves the default to `runtime start`
+          ...(spec.runtime.instances > 0 ? [`  instances: ${spec.runtime.instances}`] : []),
+          '  host: 127.0.0.1',
+          `  basePort: ${spec.runtime.basePort}`,
+          `  fingerprintKey: ${spec.runtime.fingerprintKey}   # relative to this file's folder`,
+        ]),
     '',
   ].join('\n')
 }

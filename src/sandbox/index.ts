@@ -10,5 +10,6 @@ export {LEGACY_DATABASE, LEGACY_SCHEMA_SQL, LEGACY_TABLES, type LegacyTable} fro
 export {renderMyCnf, SERVER_IDS} from './my-cnf.js'
 export {DEFAULT_PORTS} from './ports.js'
 export {APP_USER, sandboxConnectionInfo, sandboxDown, sandboxStatus, sandboxUp} from './sandbox.js'
+export {DEFAULT_RUNTIME_INSTANCES, FINGERPRINT_KEY_REF, MAX_RUNTIME_INSTANCES, runtimePaths} from './runtime.js'
 export {readSandboxState} from './state.js'
 export * from './types.js'

@@ -7,12 +7,13 @@
  * servers are left alone, stopped ones are started, and a data set not marked "loaded" is
  * dropped and loaded again from scratch.
  */
-import {mkdir, readdir, realpath, rm, stat, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, realpath, rm, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {createConnection} from 'mysql2/promise'
 
 import {EnvironmentError, InterruptedError, PayctlError, UsageError} from '../cli/errors.js'
+import {ensureFingerprintKeyFile} from '../runtime-manager/index.js'
 import {findMariadb, type MariadbBinaries} from './binaries.js'
 import {renderSandboxConfig} from './config-file.js'
 import {GENERATOR_VERSION, MAX_SCALE, MIN_SCALE} from './data-generator.js'
@@ -20,6 +21,7 @@ import {LEGACY_DATABASE, LEGACY_SCHEMA_SQL, LEGACY_TABLES} from './legacy-schema
 import {clearLoadDir, loadFiles, writeLoadFiles} from './loader.js'
 import {renderMyCnf, SERVER_IDS} from './my-cnf.js'
 import {DEFAULT_PORTS, freePort, pickPort} from './ports.js'
+import {DEFAULT_RUNTIME_BASE_PORT, DEFAULT_RUNTIME_INSTANCES, ensureRuntime, FINGERPRINT_KEY_REF, MAX_RUNTIME_INSTANCES, runtimePaths, runtimeStatuses, stopRuntime} from './runtime.js'
 import {ensurePassword, readPassword} from './secrets.js'
 import {connectAdmin, initDatadir, serverPids, spawnServer, stopServer, waitUntilReady} from './server.js'
 import {acquireLock, readSandboxState, sandboxPaths, serverPaths, writeSandboxState} from './state.js'
@@ -86,6 +88,16 @@ function validateUpOptions(opts: SandboxUpOptions): void {
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
       throw new UsageError('PAYCTL_BAD_PORT', `The ${name} port must be 0 (any free port) or 1-65535 (got ${port}).`)
     }
+  }
+  const instances = opts.runtimeInstances ?? DEFAULT_RUNTIME_INSTANCES
+  if (!Number.isInteger(instances) || instances < 0 || instances > MAX_RUNTIME_INSTANCES) {
+    throw new UsageError('PAYCTL_BAD_RUNTIME_INSTANCES', `The number of runtime instances must be 0 (none) to ${MAX_RUNTIME_INSTANCES} (got ${instances}).`, {
+      actions: ['Use for example --runtime-instances 2.'],
+    })
+  }
+  const basePort = opts.runtimeBasePort ?? DEFAULT_RUNTIME_BASE_PORT
+  if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65_535) {
+    throw new UsageError('PAYCTL_BAD_PORT', `The runtime base port must be 0 (any free port) or 1-65535 (got ${basePort}).`)
   }
 }
 
@@ -171,20 +183,33 @@ async function up(dir: string, bins: MariadbBinaries, opts: SandboxUpOptions): P
     await loadDataSet(state, opts, progress)
   }
 
-  // (8) the config file
+  // (8) the config file, with the runtime's fingerprint key it refers to (made once, kept for
+  // good: fingerprints already stored were computed with it). Written again whenever its content
+  // would change (ports, runtime section), since the instances read it.
+  const rt = runtimePaths(dir)
+  await ensureFingerprintKeyFile(rt.fingerprintKeyFile)
+  const instances = opts.runtimeInstances ?? DEFAULT_RUNTIME_INSTANCES
+  const basePort = opts.runtimeBasePort ?? DEFAULT_RUNTIME_BASE_PORT
   const configFile = paths.configFile
-  const configMissing = await stat(configFile).then(
-    () => false,
-    () => true,
-  )
-  if (state.configPath === null || portsChanged || configMissing) {
-    await writeFile(configFile, renderSandboxConfig({ports: {legacy: state.servers.legacy.port, target: state.servers.target.port}, database: LEGACY_DATABASE}))
+  const configText = renderSandboxConfig({
+    ports: {legacy: state.servers.legacy.port, target: state.servers.target.port},
+    database: LEGACY_DATABASE,
+    runtime: {instances, basePort, fingerprintKey: FINGERPRINT_KEY_REF},
+  })
+  const current = await readFile(configFile, 'utf8').catch(() => null)
+  const configChanged = current !== configText || state.configPath === null
+  if (configChanged) {
+    await writeFile(configFile, configText)
     state.configPath = configFile
     await writeSandboxState(state)
     progress({step: 'config', message: `wrote ${configFile}`})
   } else {
     progress({step: 'config', message: `${configFile} is up to date`})
   }
+
+  // (9) the payment service. A config change that only touched the runtime section needs no
+  // restart; one that moved a database does.
+  await ensureRuntime(state, configFile, {instances, basePort, configChanged: portsChanged, signal: opts.signal, progress})
   return state
 }
 
@@ -335,9 +360,9 @@ export async function sandboxStatus(opts: {dir: string}): Promise<SandboxStatus>
   const dir = resolve(opts.dir)
   const paths = sandboxPaths(dir)
   const state = await readSandboxState(dir)
-  if (state === null) return {exists: false, dir, stateFile: paths.stateFile, configPath: null, createdAt: null, servers: [], data: null}
-  const servers = await Promise.all(SERVER_NAMES.map((name) => serverStatus(dir, state.servers[name])))
-  return {exists: true, dir, stateFile: paths.stateFile, configPath: state.configPath, createdAt: state.createdAt, servers, data: state.data}
+  if (state === null) return {exists: false, dir, stateFile: paths.stateFile, configPath: null, createdAt: null, servers: [], data: null, runtime: []}
+  const [servers, runtime] = await Promise.all([Promise.all(SERVER_NAMES.map((name) => serverStatus(dir, state.servers[name]))), runtimeStatuses(state)])
+  return {exists: true, dir, stateFile: paths.stateFile, configPath: state.configPath, createdAt: state.createdAt, servers, data: state.data, runtime}
 }
 
 async function serverStatus(dir: string, server: SandboxServerState): Promise<SandboxServerStatus> {
@@ -402,7 +427,7 @@ async function serverStatus(dir: string, server: SandboxServerState): Promise<Sa
 
 // ---------------------------------------------------------------------------------------------
 
-/** Stops both servers (waits until they have exited); `purge` also deletes the sandbox folder. */
+/** Stops the runtime instances, then both servers (waits until they have exited); `purge` also deletes the sandbox folder. */
 export async function sandboxDown(opts: SandboxDownOptions): Promise<SandboxDownResult> {
   const dir = await realpath(resolve(opts.dir)).catch(() => resolve(opts.dir))
   const state = await readSandboxState(dir)
@@ -413,11 +438,14 @@ export async function sandboxDown(opts: SandboxDownOptions): Promise<SandboxDown
         actions: ['Check --dir. payctl only deletes folders it created.'],
       })
     }
-    return {dir, existed: false, servers: [], purged: false}
+    return {dir, existed: false, servers: [], runtime: [], purged: false}
   }
   const release = await acquireLock(dir)
   let purged = false
   try {
+    // the service first, while its database still answers: in-flight payments finish cleanly
+    const runtime = await stopRuntime(state, opts.signal)
+    if (!opts.purge) await writeSandboxState(state)
     const servers = await Promise.all(SERVER_NAMES.map((name) => stopServer(state.servers[name], opts.signal)))
     for (const name of SERVER_NAMES) state.servers[name].pid = null
     if (opts.purge) {
@@ -428,7 +456,7 @@ export async function sandboxDown(opts: SandboxDownOptions): Promise<SandboxDown
     } else {
       await writeSandboxState(state)
     }
-    return {dir, existed: true, servers, purged}
+    return {dir, existed: true, servers, runtime, purged}
   } finally {
     if (!purged) await release()
   }

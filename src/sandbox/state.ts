@@ -7,6 +7,7 @@
  *   <dir>/secrets/<name>.password   the payctl user's password (0600, folder 0700)
  *   <dir>/<name>/my.cnf, data/, error.log, mariadbd.pid, mariadbd.sock
  *   <dir>/load/                 transient TSV files for LOAD DATA INFILE
+ *   <dir>/runtime/<id>.log      logs of the payment service's instances (secrets/runtime-fingerprint.key: its key)
  */
 import {createHash} from 'node:crypto'
 import {open, readFile, rename, unlink, writeFile} from 'node:fs/promises'

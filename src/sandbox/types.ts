@@ -4,12 +4,13 @@
  * change them only additively.
  */
 import type {Secret} from '../cli/redact.js'
+import type {RuntimeInstanceRecord, RuntimeInstanceStatus, RuntimeStopResult} from '../runtime-manager/types.js'
 
 export const SERVER_NAMES = ['legacy', 'target'] as const
 /** "legacy" is the source system being migrated; "target" is where it goes. */
 export type ServerName = (typeof SERVER_NAMES)[number]
 
-export type SandboxStep = 'init-db' | 'start' | 'schema' | 'load' | 'config'
+export type SandboxStep = 'init-db' | 'start' | 'schema' | 'load' | 'config' | 'runtime'
 
 export interface SandboxProgress {
   step: SandboxStep
@@ -18,6 +19,8 @@ export interface SandboxProgress {
   /** Rows done so far in this step (load). */
   rows?: number
   table?: string
+  /** The runtime instance (runtime step). */
+  instance?: string
 }
 
 export interface SandboxUpOptions {
@@ -31,6 +34,10 @@ export interface SandboxUpOptions {
   ports?: Partial<Record<ServerName, number>>
   /** Where to look for mariadbd and mariadb-install-db instead of PATH and the usual sbin folders. */
   binDirs?: string[]
+  /** Instances of the payment service to run (default 2); 0 runs none and stops any that run. */
+  runtimeInstances?: number
+  /** Port of instance rt-1, the next ones follow (default 18080); 0 means any free ports. */
+  runtimeBasePort?: number
 }
 
 export interface SandboxServerState {
@@ -75,6 +82,17 @@ export interface SandboxState {
   accountsReady: boolean
   data: SandboxDataSet | null
   configPath: string | null
+  /** The payment service's instances (absent in sandboxes made before the runtime existed). */
+  runtime?: SandboxRuntimeState
+}
+
+export interface SandboxRuntimeState {
+  /** Detached processes started by `sandbox up`; `sandbox down` stops them. */
+  instances: RuntimeInstanceRecord[]
+  /** How many instances the last `up` asked for; a rerun without --runtime-instances asks the same. */
+  requested: number
+  /** `<dir>/secrets/runtime-fingerprint.key` (0600): generated once, shared by every instance. */
+  fingerprintKeyFile: string
 }
 
 export interface SandboxServerStatus {
@@ -107,6 +125,8 @@ export interface SandboxStatus {
   createdAt: string | null
   servers: SandboxServerStatus[]
   data: SandboxDataSet | null
+  /** The payment service's instances as recorded by `sandbox up`. */
+  runtime: RuntimeInstanceStatus[]
 }
 
 export interface SandboxServerDownResult {
@@ -128,6 +148,8 @@ export interface SandboxDownResult {
   dir: string
   existed: boolean
   servers: SandboxServerDownResult[]
+  /** Runtime instances, stopped before the databases. */
+  runtime: RuntimeStopResult[]
   purged: boolean
 }
 

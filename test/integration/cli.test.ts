@@ -8,7 +8,7 @@ import {parseJson, runCli, startCli} from './cli-helpers.js'
 import './sandbox-context.js'
 
 const sandbox = inject('sandbox')
-const COMMANDS = ['config validate', 'inspect', 'provision', 'sandbox up', 'sandbox status', 'sandbox down']
+const COMMANDS = ['config validate', 'inspect', 'provision', 'runtime start', 'sandbox up', 'sandbox status', 'sandbox down']
 
 let work: string
 

@@ -1,7 +1,8 @@
 /**
  * Integration tests run against real servers: this starts one sandbox (two private mariadbd
  * processes with the legacy payments data) in a temporary folder, builds dist/ so CLI tests run
- * the same bin/run.js a user runs, and tears everything down afterwards.
+ * the same bin/run.js a user runs (and dist-runtime/, the payment service), and tears everything
+ * down afterwards.
  */
 import {execFileSync} from 'node:child_process'
 import {mkdtemp} from 'node:fs/promises'
@@ -12,11 +13,15 @@ import {sandboxConnectionInfo, sandboxDown, sandboxUp} from '../../src/sandbox/i
 import './sandbox-context.js'
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: path.resolve(import.meta.dirname, '../..'), stdio: 'inherit'})
+  const root = path.resolve(import.meta.dirname, '../..')
+  // dist/ for bin/run.js, dist-runtime/ for the payment service the runtime tests start
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: root, stdio: 'inherit'})
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.runtime.json'], {cwd: root, stdio: 'inherit'})
   const dir = await mkdtemp(path.join(tmpdir(), 'payctl-it-'))
   let state: Awaited<ReturnType<typeof sandboxUp>>
   try {
-    state = await sandboxUp({dir, scale: 0.02, seed: 7, ports: {legacy: 0, target: 0}})
+    // no runtime instances: the tests that need them start their own, on this sandbox's config
+    state = await sandboxUp({dir, scale: 0.02, seed: 7, ports: {legacy: 0, target: 0}, runtimeInstances: 0})
   } catch (error) {
     // a server may already be running when the other failed: leave nothing behind
     await sandboxDown({dir, purge: true}).catch(() => undefined)

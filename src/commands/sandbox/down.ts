@@ -7,9 +7,9 @@ import {type SandboxDownResult, sandboxDown} from '../../sandbox/index.js'
 export type SandboxDownCommandResult = SandboxDownResult
 
 export default class SandboxDown extends PayctlCommand<SandboxDownCommandResult> {
-  static override summary = 'Stop the local sandbox\'s servers; --purge also deletes its data.'
+  static override summary = 'Stop the local sandbox\'s runtime instances and servers; --purge also deletes its data.'
   static override description =
-    'Stops both mariadbd servers cleanly and waits until the processes have exited (SIGKILL after 30 s). Without --purge the data stays and `payctl sandbox up` starts the same servers again. Harmless when nothing runs.'
+    'Stops the payment service\'s instances first (SIGTERM: they finish in-flight requests; SIGKILL after 15 s), then both mariadbd servers cleanly, and waits until the processes have exited (SIGKILL after 30 s). Without --purge the data stays and `payctl sandbox up` starts the same servers again. Harmless when nothing runs.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --purge']
   static override flags = {
     dir: sandboxDirFlag,
@@ -23,6 +23,9 @@ export default class SandboxDown extends PayctlCommand<SandboxDownCommandResult>
     if (!result.existed) {
       this.out(`No sandbox in ${dir}; nothing to stop.`)
       return result
+    }
+    for (const r of result.runtime) {
+      this.out(`runtime ${r.id}: ${r.stopped ? `stopped (pid ${r.pid}, port ${r.port})${r.killed ? ' with SIGKILL after the grace period' : ''}` : 'was not running'}`)
     }
     for (const s of result.servers) {
       this.out(`${s.name}: ${s.stopped ? `stopped (pid ${s.pid})${s.killed ? ' with SIGKILL after the grace period' : ''}` : 'was not running'}`)

@@ -2,12 +2,13 @@ import path from 'node:path'
 import {PayctlCommand} from '../../cli/base-command.js'
 import {sandboxDirFlag} from '../../cli/flags.js'
 import {formatBytes, formatDuration, table} from '../../cli/output.js'
+import {instanceUrl, type RuntimeInstanceRecord} from '../../runtime-manager/index.js'
 import {type SandboxState, type SandboxStatus, sandboxStatus} from '../../sandbox/index.js'
 
 export type SandboxStatusResult = SandboxStatus
 
 export default class SandboxStatusCommand extends PayctlCommand<SandboxStatusResult> {
-  static override summary = 'Show the local sandbox: servers, health, ports, data set.'
+  static override summary = 'Show the local sandbox: servers, health, ports, data set, runtime instances.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
   static override flags = {dir: sandboxDirFlag}
 
@@ -40,17 +41,34 @@ export default class SandboxStatusCommand extends PayctlCommand<SandboxStatusRes
         {header: 'rows', get: ([, n]) => n, align: 'right'},
       ]))
     }
+    if (status.runtime.length > 0) {
+      this.out(
+        table(status.runtime, [
+          {header: 'runtime', get: (r) => r.id},
+          {header: 'state', get: (r) => (r.ready ? 'ready' : r.healthy ? `up, not ready${r.error ? `: ${r.error}` : ''}` : r.running ? `running, not answering${r.error ? `: ${r.error}` : ''}` : 'stopped')},
+          {header: 'pid', get: (r) => r.pid},
+          {header: 'url', get: (r) => r.url},
+          {header: 'uptime', get: (r) => (r.uptimeSeconds === null ? null : formatDuration(r.uptimeSeconds * 1000))},
+          {header: 'log', get: (r) => relativeToCwd(r.logFile)},
+        ]),
+      )
+    } else {
+      this.out('runtime: no instances (payctl sandbox up --runtime-instances 2 starts them)')
+    }
     if (status.configPath) this.out(`config: ${status.configPath}`)
     return status
   }
 }
 
 /** How to reach the servers, printed after `sandbox up`. Passwords stay in their files. */
+/** A path below the working folder as a relative one, any other as it is. */
+function relativeToCwd(p: string): string {
+  const r = path.relative(process.cwd(), p)
+  return r.startsWith('..') ? p : r
+}
+
 export function renderConnectHelp(state: SandboxState, dir: string): string {
-  const rel = (p: string): string => {
-    const r = path.relative(process.cwd(), p)
-    return r.startsWith('..') ? p : r
-  }
+  const rel = relativeToCwd
   const lines: string[] = []
   for (const s of Object.values(state.servers)) {
     const label = s.name === 'legacy' ? 'legacy (source)' : 'target'
@@ -62,6 +80,10 @@ export function renderConnectHelp(state: SandboxState, dir: string): string {
     const total = Object.values(state.data.rows).reduce((a, b) => a + b, 0)
     lines.push(`data: ${total.toLocaleString('en-US')} rows in ${Object.keys(state.data.rows).length} tables (scale ${state.data.scale}, seed ${state.data.seed})`)
   }
+  for (const r of state.runtime?.instances ?? []) {
+    lines.push(`runtime ${r.id}: ${instanceUrl(r)} (pid ${r.pid}, log ${rel(r.logFile)})`)
+  }
+  if (state.runtime?.instances.length) lines.push(`  curl ${instanceUrl(state.runtime.instances[0] as RuntimeInstanceRecord)}/readyz`)
   if (state.configPath) {
     lines.push(`config: ${rel(state.configPath)}`)
     const defaultPath = path.resolve('.payctl/sandbox/payctl.yaml')

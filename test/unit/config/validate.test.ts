@@ -43,6 +43,7 @@ function fullConfig(): PayctlConfigInput {
     },
     tables: {include: ['dbo.*'], exclude: ['dbo.tmp_?']},
     controlStore: {side: 'source', database: 'payctl_control'},
+    runtime: {instances: 32, host: '0.0.0.0', basePort: 0, fingerprintKey: 'file:secrets/runtime-fingerprint.key'},
   }
 }
 
@@ -86,6 +87,7 @@ describe('validateConfig', () => {
     expect(config.target).toMatchObject({connectTimeoutMs: 10000, queryTimeoutMs: 300000, pool: {size: 8}})
     expect(config.tables).toEqual({include: ['*'], exclude: []})
     expect(config.controlStore).toEqual({side: 'target', database: 'payctl_control'})
+    expect(config.runtime).toEqual({instances: 2, host: '127.0.0.1', basePort: 18080, fingerprintKey: null})
   })
 
   it('accepts payctl.example.yaml', async () => {
@@ -254,6 +256,38 @@ describe('validateConfig', () => {
       return problems
     }
     expect(walk(payctlConfigSchema, '')).toEqual([])
+  })
+})
+
+describe('runtime section', () => {
+  it('is optional and takes what the file says over the defaults', () => {
+    const raw = withValue('runtime', {instances: 3, basePort: 9000, fingerprintKey: 'env:FP_KEY'})
+    expect(validateConfig(raw)).toEqual([])
+    expect(applyDefaults(raw as unknown as PayctlConfigInput).runtime).toEqual({instances: 3, host: '127.0.0.1', basePort: 9000, fingerprintKey: 'env:FP_KEY'})
+  })
+
+  it.each([
+    ['runtime.instances', 0, 'must be an integer between 1 and 32 (got 0)'],
+    ['runtime.instances', 33, 'must be an integer between 1 and 32 (got 33)'],
+    ['runtime.instances', 1.5, 'must be an integer between 1 and 32 (got 1.5)'],
+    ['runtime.basePort', 70000, 'must be an integer between 0 and 65535 (got 70000)'],
+    ['runtime.basePort', '18080', 'must be an integer between 0 and 65535 (got "18080"); write the number without quotes'],
+    ['runtime.host', '', 'must be a non-empty string (got "")'],
+  ])('%s = %j: %s', (path, value, message) => {
+    expect(validateConfig(withValue(path, value))).toEqual([expect.objectContaining({path: `/${path.replace('.', '/')}`, message})])
+  })
+
+  it('refuses a literal fingerprint key without showing it, and says which variable to use', () => {
+    const issues = validateConfig(withValue('runtime.fingerprintKey', 'literal-key-0123456789'))
+    expect(issues).toEqual([expect.objectContaining({path: '/runtime/fingerprintKey', keyword: 'secretRef'})])
+    expect(issues[0]?.message).toContain('set PAYCTL_RUNTIME_FINGERPRINT_KEY and write fingerprintKey: env:PAYCTL_RUNTIME_FINGERPRINT_KEY')
+    expect(JSON.stringify(validateConfig(withValue('runtime.fingerprintKey', 123456789)))).not.toContain('123456789')
+    expect(JSON.stringify(issues)).not.toContain('literal-key')
+  })
+
+  it('reports an unknown key with a suggestion', () => {
+    const issues = validateConfig(withValue('runtime', {instance: 2}))
+    expect(issues).toEqual([expect.objectContaining({path: '/runtime/instance', keyword: 'additionalProperties', message: 'unknown key "instance"; did you mean "instances"?'})])
   })
 })
 

@@ -94,6 +94,13 @@ describe('renderSandboxConfig', () => {
   })
 })
 
+describe('renderSandboxConfig runtime section', () => {
+  it('adds the runtime section with its fingerprint key reference when asked', () => {
+    const text = renderSandboxConfig({ports: {legacy: 1, target: 2}, database: 'payments', runtime: {instances: 2, basePort: 18080, fingerprintKey: 'file:secrets/runtime-fingerprint.key'}})
+    expect((parse(text) as {runtime: unknown}).runtime).toEqual({instances: 2, host: '127.0.0.1', basePort: 18080, fingerprintKey: 'file:secrets/runtime-fingerprint.key'})
+  })
+})
+
 describe('loadDataSql', () => {
   it('loads binary columns through UNHEX and quotes the file path', () => {
     const sql = loadDataSql('payment_methods', "/tmp/it's/payment_methods.tsv")
