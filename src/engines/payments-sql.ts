@@ -334,8 +334,19 @@ export interface PaymentsSql {
    * retry, so at most one of them gets an affected row.
    */
   takeOverIdempotencyKey(scope: string, key: string, staleBefore: Date, now: Date): Statement
-  /** Saves the response and releases the lock; links the intent named by its public id, if any. */
-  saveIdempotencyResponse(scope: string, key: string, code: number, body: string, intentPublicId: string | null): Statement
+  /**
+   * Records, while the key is still held (no response yet), what the request has durably done so
+   * far (`body`, a JSON marker naming the object it created) and links the intent, if any. Fenced
+   * by the holder's `lockedAt`: a request whose key was taken over gets no affected row. Runs in
+   * the work's own transaction, so the marker exists exactly when the work does.
+   */
+  bindIdempotencyKey(scope: string, key: string, lockedAt: Date, body: string, intentPublicId: string | null): Statement
+  /**
+   * Saves the response and releases the lock; links the intent named by its public id, if any.
+   * Only for the request that holds the key (`lockedAt`) and only once (no response saved yet):
+   * run inside the work's transaction, it commits the response together with the work.
+   */
+  saveIdempotencyResponse(scope: string, key: string, code: number, body: string, intentPublicId: string | null, lockedAt: Date): Statement
   deleteIdempotencyKey(scope: string, key: string): Statement
   deleteExpiredIdempotencyKey(scope: string, key: string, now: Date): Statement
 }

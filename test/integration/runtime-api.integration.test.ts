@@ -323,3 +323,171 @@ describe('runtime API on the legacy database', () => {
     app.lifecycle.shuttingDown = false
   })
 })
+
+/**
+ * A crash between the work's commit and the saving of its response: the router's pool refuses the
+ * out-of-transaction `idempotency.save` (as if the process died there), the clock then jumps past
+ * the key's lock timeout, and the retry with the same key must give the same object, made once.
+ */
+describe('idempotency across a crash', () => {
+  let crashApp: ReturnType<typeof buildApp>
+  let offsetMs = 0
+  let crashSaves = false
+  const crashing = {authorize: 0, refund: 0, chargeThenCrash: 0}
+  const references: Array<string | undefined> = []
+
+  class CrashingProcessor extends SimulatedProcessor {
+    override async authorize(c: CardRef, amount: bigint, currency: string, reference?: string) {
+      references.push(reference)
+      if (crashing.authorize > 0) {
+        crashing.authorize--
+        throw new Error('simulated crash during the processor call')
+      }
+      const result = await super.authorize(c, amount, currency, reference)
+      if (crashing.chargeThenCrash > 0) {
+        crashing.chargeThenCrash--
+        throw new Error('simulated crash after the charge')
+      }
+      return result
+    }
+    override async refund() {
+      if (crashing.refund > 0) {
+        crashing.refund--
+        throw new Error('simulated crash during the refund call')
+      }
+      return super.refund()
+    }
+  }
+
+  async function crashPost(url: string, body: unknown, key: string): Promise<{status: number; body: Json}> {
+    const r = await crashApp.inject({method: 'POST', url, payload: body as object, headers: {'idempotency-key': key}})
+    return {status: r.statusCode, body: r.json<Json>()}
+  }
+  /** The first run, whose response is never saved, then a retry after the lock timeout. */
+  async function crashThenRetry(url: string, body: unknown, key: string, crash: Partial<typeof crashing> = {}) {
+    crashSaves = true
+    Object.assign(crashing, crash)
+    const first = await crashPost(url, body, key)
+    crashSaves = false
+    offsetMs += 61_000
+    const retry = await crashPost(url, body, key)
+    return {first, retry}
+  }
+  async function count(sql: string, args: unknown[]): Promise<number> {
+    const [[row]] = await raw.query<mysql.RowDataPacket[]>(sql, args)
+    return Number((row as Json).n)
+  }
+
+  beforeAll(async () => {
+    const inner = router.writer()
+    const crashy = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === 'execute') {
+          return async (stmt: {op: string}) => {
+            if (crashSaves && stmt.op === 'idempotency.save') throw new Error('simulated crash before the response was saved')
+            return target.execute(stmt as never)
+          }
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      },
+    })
+    const crashRouter = new SingleSideRouter(crashy)
+    crashApp = buildApp({router: crashRouter, logger: createLogger({destination: sink, level: 'debug'}), fingerprintKey: KEY, processor: new CrashingProcessor(KEY), clock: () => new Date(Date.now() + offsetMs)})
+    await crashApp.ready()
+  })
+  afterAll(async () => {
+    await crashApp.close()
+  })
+
+  it('a retried customer create gives the same customer, created once', async () => {
+    const email = `crash-${Date.now()}@example.com`
+    const {first, retry} = await crashThenRetry('/v1/customers', {email}, `c-${email}`)
+    expect(first.status).toBe(200)
+    expect(retry.body.id).toBe(first.body.id)
+    expect(await count('SELECT COUNT(*) AS n FROM customers WHERE email = ?', [email])).toBe(1)
+  })
+
+  it('a retried card save, intent, refund and wallet top-up/pay each happen once', async () => {
+    const cus = (await crashPost('/v1/customers', {name: 'crash'}, `cc-${Date.now()}`)).body.id as string
+    const pmBody = {customer: cus, type: 'card', card: {number: CARDS.visa, exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, cvc: "123"}}
+    const pm = await crashThenRetry('/v1/payment_methods', pmBody, `pm-${cus}`)
+    expect(pm.retry.body.id).toBe(pm.first.body.id)
+    const pmId = pm.first.body.id as string
+    expect(await count('SELECT COUNT(*) AS n FROM payment_methods pm JOIN customers c ON c.id = pm.customer_id WHERE c.public_id = ?', [cus])).toBe(1)
+
+    const pi = await crashThenRetry('/v1/payment_intents', {amount: 4000, currency: 'usd', customer: cus, payment_method: pmId, confirm: true}, `pi-${cus}`)
+    expect(pi.first.body).toMatchObject({status: 'succeeded'})
+    const piId = pi.first.body.id as string
+    expect(pi.retry.body).toMatchObject({id: piId, status: 'succeeded', attempt_count: 1})
+    expect(await count('SELECT COUNT(*) AS n FROM payment_intents pi JOIN customers c ON c.id = pi.customer_id WHERE c.public_id = ?', [cus])).toBe(1)
+
+    const re = await crashThenRetry('/v1/refunds', {payment_intent: piId, amount: 1000}, `re-${cus}`)
+    expect(re.first.status).toBe(200)
+    expect(re.retry.body.id).toBe(re.first.body.id)
+    expect(await count('SELECT COUNT(*) AS n FROM refunds r JOIN payment_intents pi ON pi.id = r.payment_intent_id WHERE pi.public_id = ?', [piId])).toBe(1)
+
+    const up = await crashThenRetry(`/v1/customers/${cus}/wallet/top_up`, {amount: 5000, currency: 'usd', payment_method: pmId}, `up-${cus}`)
+    expect(up.first.status).toBe(200)
+    expect(up.retry.body.balance).toBe(5000)
+    const paid = await crashThenRetry(`/v1/customers/${cus}/wallet/pay`, {amount: 1500, currency: 'usd'}, `pay-${cus}`)
+    expect(paid.first.status).toBe(200)
+    expect(paid.retry.body.balance).toBe(3500)
+    expect(paid.retry.body.transactions).toHaveLength(2)
+  })
+
+  it('a crash inside a multi-step flow resumes the same object on retry', async () => {
+    const cus = (await crashPost('/v1/customers', {name: 'crash-multi'}, `cm-${Date.now()}`)).body.id as string
+    const pm = (await crashPost('/v1/payment_methods', {customer: cus, type: 'card', card: {number: CARDS.visa, exp_month: 12, exp_year: new Date().getUTCFullYear() + 3, cvc: "123"}}, `cmpm-${cus}`)).body.id as string
+
+    // dies during the processor call of a create-and-confirm: the retry returns that intent, never a second one
+    const pi = await crashThenRetry('/v1/payment_intents', {amount: 2000, currency: 'usd', customer: cus, payment_method: pm, confirm: true}, `cmpi-${cus}`, {authorize: 1})
+    expect(pi.first.status).toBe(500)
+    expect(await count('SELECT COUNT(*) AS n FROM payment_intents pi JOIN customers c ON c.id = pi.customer_id WHERE c.public_id = ?', [cus])).toBe(1)
+    expect(pi.retry.body.object).toBe('payment_intent')
+    expect(await count('SELECT COUNT(*) AS n FROM payment_attempts a JOIN payment_intents pi ON pi.id = a.payment_intent_id JOIN customers c ON c.id = pi.customer_id WHERE c.public_id = ?', [cus])).toBe(1)
+
+    // dies during the refund call: the retry settles that refund (once in the ledger), never a second one
+    const paid = (await crashPost('/v1/payment_intents', {amount: 3000, currency: 'usd', customer: cus, payment_method: pm, confirm: true}, `cmpaid-${cus}`)).body.id as string
+    const re = await crashThenRetry('/v1/refunds', {payment_intent: paid, amount: 1200}, `cmre-${cus}`, {refund: 1})
+    expect(re.first.status).toBe(500)
+    expect(re.retry.body).toMatchObject({object: 'refund', status: 'succeeded', amount: 1200})
+    expect(await count('SELECT COUNT(*) AS n FROM refunds r JOIN payment_intents pi ON pi.id = r.payment_intent_id WHERE pi.public_id = ?', [paid])).toBe(1)
+    expect(await count("SELECT COUNT(DISTINCT l.txn_id) AS n FROM ledger_entries l JOIN refunds r ON r.id = l.refund_id JOIN payment_intents pi ON pi.id = r.payment_intent_id WHERE pi.public_id = ?", [paid])).toBe(1)
+
+    // dies after the card was charged, before the wallet was credited: the retry charges with the same
+    // processor reference (a processor deduplicates on it) and credits the wallet once
+    references.length = 0
+    const up = await crashThenRetry(`/v1/customers/${cus}/wallet/top_up`, {amount: 700, currency: 'usd', payment_method: pm}, `cmup-${cus}`, {chargeThenCrash: 1})
+    expect(up.first.status).toBe(500)
+    expect(up.retry.body).toMatchObject({balance: 700})
+    expect(up.retry.body.transactions).toHaveLength(1)
+    expect(references).toHaveLength(2)
+    expect(references[0]).toBeDefined()
+    expect(references[1]).toBe(references[0])
+  })
+})
+
+describe('state and wallet checks', () => {
+  it('refuses to authenticate an intent that is not waiting for 3DS (409, not a 500)', async () => {
+    const cus = await customer()
+    const pm = await card(cus, CARDS.visa)
+    const created = await post('/v1/payment_intents', {amount: 900, currency: 'usd', customer: cus, payment_method: pm})
+    expect(created.body.status).toBe('requires_confirmation')
+    const r = await post(`/v1/payment_intents/${created.body.id}/authenticate`, {result: 'success'})
+    expect(r.status).toBe(409)
+    expect(r.body.error.code).toBe('payment_intent_unexpected_state')
+    expect((await get(`/v1/payment_intents/${created.body.id}`)).body).toMatchObject({status: 'requires_confirmation', attempt_count: 0})
+  })
+
+  it('refuses to top up a frozen wallet before charging the card', async () => {
+    const cus = await customer()
+    const pm = await card(cus, CARDS.visa)
+    expect((await post(`/v1/customers/${cus}/wallet/top_up`, {amount: 1000, currency: 'usd', payment_method: pm})).status).toBe(200)
+    await raw.query("UPDATE wallets w JOIN customers c ON c.id = w.customer_id SET w.status = 'frozen' WHERE c.public_id = ?", [cus])
+    const r = await post(`/v1/customers/${cus}/wallet/top_up`, {amount: 500, currency: 'usd', payment_method: pm})
+    expect(r.status).toBe(409)
+    expect(r.body.error.code).toBe('wallet_unavailable')
+    expect((await get(`/v1/customers/${cus}/wallet`)).body.balance).toBe(1000)
+  })
+})

@@ -149,8 +149,13 @@ export class Queries {
   async takeOverIdempotencyKey(scope: string, key: string, staleBefore: Date, now: Date): Promise<boolean> {
     return (await this.q.execute(this.sql.takeOverIdempotencyKey(scope, key, staleBefore, now))) === 1
   }
-  async saveIdempotencyResponse(scope: string, key: string, code: number, body: string, intentPublicId: string | null): Promise<void> {
-    await this.q.execute(this.sql.saveIdempotencyResponse(scope, key, code, body, intentPublicId))
+  /** False when the key is no longer held by `lockedAt` (taken over, or already answered). */
+  async bindIdempotencyKey(scope: string, key: string, lockedAt: Date, body: string, intentPublicId: string | null): Promise<boolean> {
+    return (await this.q.execute(this.sql.bindIdempotencyKey(scope, key, lockedAt, body, intentPublicId))) === 1
+  }
+  /** False when the key is no longer held by `lockedAt` (taken over, or already answered). */
+  async saveIdempotencyResponse(scope: string, key: string, code: number, body: string, intentPublicId: string | null, lockedAt: Date): Promise<boolean> {
+    return (await this.q.execute(this.sql.saveIdempotencyResponse(scope, key, code, body, intentPublicId, lockedAt))) === 1
   }
   async deleteIdempotencyKey(scope: string, key: string): Promise<void> {
     await this.q.execute(this.sql.deleteIdempotencyKey(scope, key))

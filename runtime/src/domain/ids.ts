@@ -19,7 +19,7 @@ export function base62(length: number): string {
   return out
 }
 
-export type IdPrefix = 'cus' | 'pm' | 'pi' | 're' | 'wal' | 'tok' | 'ch' | 're_sim' | 'wtx'
+export type IdPrefix = 'cus' | 'pm' | 'pi' | 're' | 'wal' | 'tok' | 'ch' | 're_sim' | 'wtx' | 'wtu'
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${base62(24)}`

@@ -43,16 +43,24 @@ export type AuthorizeResult =
   | {outcome: 'failed'; code: string; declineCode: string | null; message: string; responseCode: string | null; connectorTxnId: string | null; latencyMs: number}
 
 export interface Processor {
-  /** Authorizes (and for automatic capture, in effect captures) an amount on a card. */
-  authorize(card: CardRef, amount: bigint, currency: string): Promise<AuthorizeResult>
+  /**
+   * Authorizes (and for automatic capture, in effect captures) an amount on a card. `reference` is
+   * the processor's idempotency key: a second call with the same reference returns the first
+   * call's result and charges nothing more.
+   */
+  authorize(card: CardRef, amount: bigint, currency: string, reference?: string): Promise<AuthorizeResult>
   /** Completes an authorization that needed 3DS, after the customer's authentication. */
   completeAuthentication(card: CardRef, connectorTxnId: string, success: boolean): Promise<AuthorizeResult>
   /** Refunds part or all of a captured amount; the simulator always succeeds. */
   refund(connectorTxnId: string | null, amount: bigint, currency: string): Promise<{connectorRefundId: string}>
 }
 
+/** How many references the simulator remembers (a real processor keeps them for at least a day). */
+const REMEMBERED_REFERENCES = 100_000
+
 export class SimulatedProcessor implements Processor {
   readonly #byFingerprint = new Map<string, Behaviour>()
+  readonly #byReference = new Map<string, Promise<AuthorizeResult>>()
 
   constructor(fingerprintKey: Buffer) {
     for (const [pan, behaviour] of Object.entries(TEST_CARDS)) this.#byFingerprint.set(fingerprintOf(fingerprintKey, pan).toString('hex'), behaviour)
@@ -62,7 +70,20 @@ export class SimulatedProcessor implements Processor {
     return this.#byFingerprint.get(card.fingerprint.toString('hex')) ?? {kind: 'approve'}
   }
 
-  async authorize(card: CardRef, _amount: bigint, _currency: string): Promise<AuthorizeResult> {
+  authorize(card: CardRef, amount: bigint, currency: string, reference?: string): Promise<AuthorizeResult> {
+    if (reference === undefined) return this.#authorize(card, amount, currency)
+    const seen = this.#byReference.get(reference)
+    if (seen !== undefined) return seen
+    const result = this.#authorize(card, amount, currency)
+    this.#byReference.set(reference, result)
+    if (this.#byReference.size > REMEMBERED_REFERENCES) {
+      const oldest = this.#byReference.keys().next()
+      if (oldest.done !== true) this.#byReference.delete(oldest.value)
+    }
+    return result
+  }
+
+  async #authorize(card: CardRef, _amount: bigint, _currency: string): Promise<AuthorizeResult> {
     const b = this.behaviourOf(card)
     const txn = `sim_${base62(20)}`
     switch (b.kind) {

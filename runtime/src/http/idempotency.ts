@@ -1,13 +1,15 @@
 /**
  * The Idempotency-Key protocol around every POST under /v1 (see ../domain/idempotency.ts for the
  * semantics). The key's row is inserted first, in its own autocommit statement, so a concurrent
- * duplicate fails on the primary key at once instead of waiting on the work's transaction; the
- * response is saved when it is sent (onSend) and the lock released.
+ * duplicate fails on the primary key at once instead of waiting on the work's transaction.
  *
- * Known window: the work commits before the response is saved. If the process dies in between, a
- * retry after the 60 s lock timeout runs the request again; confirm, capture, cancel and refund
- * are then refused by the state machine or the refund limit, but a create would make a second
- * object. Saving the response inside the work's transaction closes that window (a later step).
+ * The response is saved in the transaction of the work it answers (services/context.ts
+ * saveResponse), so work and saved response commit together: a crash after the commit cannot make
+ * a retry run the work again. A multi-step request (create-and-confirm, refund, wallet top-up)
+ * first binds the object it created to the key in that object's transaction; a retry that takes
+ * over the key of a run that died finds the binding and resumes that object. Every write to the
+ * key is fenced by the holder's locked_at, so a run whose key was taken over cannot commit. What
+ * the services did not save themselves (errors, reads) is saved here when it is sent (onSend).
  */
 import type {FastifyInstance, FastifyReply, FastifyRequest} from 'fastify'
 import {DuplicateKeyError} from '../data/db.js'
@@ -16,13 +18,29 @@ import {ApiError} from '../domain/errors.js'
 import {KEY_TTL_MS, LOCK_TIMEOUT_MS, MAX_KEY_LENGTH, requestHash} from '../domain/idempotency.js'
 import {sendError} from './errors.js'
 import type {RuntimeMetrics} from './metrics.js'
+import type {BoundObject, IdempotencyHold} from '../services/context.js'
 
-interface Held {
-  scope: string
-  key: string
+const held = new WeakMap<FastifyRequest, IdempotencyHold>()
+
+/** The key this request holds, for the services to bind to and save in their transactions. */
+export function idempotencyOf(req: FastifyRequest): IdempotencyHold | undefined {
+  return held.get(req)
 }
 
-const held = new WeakMap<FastifyRequest, Held>()
+/** The object an earlier run bound to the key (a JSON marker in response_body while no response is saved). */
+function boundIn(body: unknown): BoundObject | null {
+  if (body === null || body === undefined) return null
+  let value: unknown = body
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body) as unknown
+    } catch {
+      return null
+    }
+  }
+  const bound = (value as {bound?: BoundObject} | null)?.bound
+  return bound !== undefined && typeof bound.id === 'string' && typeof bound.object === 'string' ? bound : null
+}
 
 /** The customer a request acts for (its scope), else 'global'. Public ids fit the 64-character column. */
 function scopeOf(req: FastifyRequest): string {
@@ -33,14 +51,14 @@ function scopeOf(req: FastifyRequest): string {
   return 'global'
 }
 
-type Begin = {kind: 'acquired'} | {kind: 'replay'; code: number; body: string}
+type Begin = {kind: 'acquired'; token: Date; resumed: BoundObject | null} | {kind: 'replay'; code: number; body: string}
 
 async function begin(store: Store, scope: string, key: string, method: string, path: string, hash: Buffer, now: Date): Promise<Begin> {
   const w = store.writer()
   for (let round = 0; round < 3; round++) {
     try {
       await w.insertIdempotencyKey({scope, key, method, path, hash, now, expiresAt: new Date(now.getTime() + KEY_TTL_MS)})
-      return {kind: 'acquired'}
+      return {kind: 'acquired', token: now, resumed: null}
     } catch (error) {
       if (!(error instanceof DuplicateKeyError)) throw error
     }
@@ -56,7 +74,11 @@ async function begin(store: Store, scope: string, key: string, method: string, p
     }
     if (row.response_code === null) {
       const stale = row.locked_at === null || row.locked_at.getTime() <= now.getTime() - LOCK_TIMEOUT_MS
-      if (stale && (await w.takeOverIdempotencyKey(scope, key, new Date(now.getTime() - LOCK_TIMEOUT_MS), now))) return {kind: 'acquired'}
+      if (stale && (await w.takeOverIdempotencyKey(scope, key, new Date(now.getTime() - LOCK_TIMEOUT_MS), now))) {
+        // read again after taking over: the dead run may have committed a binding since the first read
+        const fresh = await w.idempotencyKey(scope, key)
+        return {kind: 'acquired', token: now, resumed: boundIn(fresh?.response_body)}
+      }
       throw new ApiError(409, 'idempotency_error', 'idempotency_key_in_use', 'There is currently another in-progress request using this Idempotency-Key; retry later.')
     }
     const body = typeof row.response_body === 'string' ? row.response_body : JSON.stringify(row.response_body)
@@ -89,7 +111,7 @@ export function installIdempotency(app: FastifyInstance, store: Store, metrics: 
       throw error
     }
     if (outcome.kind === 'replay') return reply.code(outcome.code).header('Idempotent-Replayed', 'true').type('application/json').send(outcome.body)
-    held.set(req, {scope, key: header})
+    held.set(req, {scope, key: header, token: outcome.token, resumed: outcome.resumed})
   })
 
   app.addHook('onSend', async (req, reply, payload) => {
@@ -99,8 +121,9 @@ export function installIdempotency(app: FastifyInstance, store: Store, metrics: 
     const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : JSON.stringify(payload ?? null)
     try {
       // A 400 is a request the client must fix: like Stripe, it is not saved, and the key is free again.
-      if (reply.statusCode === 400) await store.writer().deleteIdempotencyKey(h.scope, h.key)
-      else await store.writer().saveIdempotencyResponse(h.scope, h.key, reply.statusCode, text, intentIdIn(text))
+      if (reply.statusCode === 400 && h.resumed === null) await store.writer().deleteIdempotencyKey(h.scope, h.key)
+      // a no-op when the service saved the response in its transaction (or lost the key)
+      else await store.writer().saveIdempotencyResponse(h.scope, h.key, reply.statusCode, text, intentIdIn(text), h.token)
     } catch (error) {
       // the key stays locked and expires after LOCK_TIMEOUT_MS: a retry then runs again
       req.log.error({err: error}, 'could not save the idempotent response')

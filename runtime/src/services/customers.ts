@@ -7,19 +7,21 @@ import {checkCard, type CardInput, normalizePan} from '../domain/cards.js'
 import {notFound} from '../domain/errors.js'
 import {newId} from '../domain/ids.js'
 import {customerObject, paymentMethodObject} from './serialize.js'
-import type {Services} from './context.js'
-import {outbox} from './context.js'
+import type {IdempotencyHold, Services} from './context.js'
+import {outbox, saveResponse} from './context.js'
 
-export async function createCustomer(s: Services, body: {email?: string; name?: string; metadata?: Record<string, string>}): Promise<Record<string, unknown>> {
+export async function createCustomer(s: Services, body: {email?: string; name?: string; metadata?: Record<string, string>}, idem?: IdempotencyHold): Promise<Record<string, unknown>> {
   const now = s.clock()
   const publicId = newId('cus')
-  const row = await s.store.tx(async (q) => {
+  return s.store.tx(async (q) => {
     await q.insertCustomer({publicId, email: body.email ?? null, name: body.name ?? null, metadata: body.metadata === undefined ? null : JSON.stringify(body.metadata), now})
     await outbox(q, 'customer', publicId, 'customer.created', {object: 'customer', id: publicId}, now)
-    return q.customer(publicId)
+    const row = await q.customer(publicId)
+    if (row === null) throw new Error(`customer ${publicId} vanished after insert`)
+    const created = customerObject(row)
+    await saveResponse(q, idem, 200, created, null)
+    return created
   })
-  if (row === null) throw new Error(`customer ${publicId} vanished after insert`)
-  return customerObject(row)
 }
 
 export async function getCustomer(s: Services, id: string): Promise<Record<string, unknown>> {
@@ -28,21 +30,23 @@ export async function getCustomer(s: Services, id: string): Promise<Record<strin
   return customerObject(row)
 }
 
-export async function createPaymentMethod(s: Services, body: {customer: string; type: 'card'; card: CardInput}): Promise<Record<string, unknown>> {
+export async function createPaymentMethod(s: Services, body: {customer: string; type: 'card'; card: CardInput}, idem?: IdempotencyHold): Promise<Record<string, unknown>> {
   const now = s.clock()
   const facts = checkCard(body.card, s.fingerprintKey, now)
   const publicId = newId('pm')
-  const row = await s.store.tx(async (q) => {
+  return s.store.tx(async (q) => {
     const customer = await q.customer(body.customer)
     if (customer === null) throw notFound('customer', body.customer, 'customer')
     // Tokenize only once the card is valid and the customer exists, so a refused request leaves no card behind.
     const vaultToken = s.vault.tokenize(normalizePan(body.card.number))
     await q.insertCardMethod({publicId, customerId: customer.id, vaultToken, brand: facts.brand, bin: facts.bin, last4: facts.last4, expMonth: facts.expMonth, expYear: facts.expYear, fingerprint: facts.fingerprint, now})
     await outbox(q, 'payment_method', publicId, 'payment_method.attached', {object: 'payment_method', id: publicId, customer: body.customer, brand: facts.brand, last4: facts.last4}, now)
-    return q.paymentMethod(publicId)
+    const row = await q.paymentMethod(publicId)
+    if (row === null) throw new Error(`payment method ${publicId} vanished after insert`)
+    const created = paymentMethodObject(row)
+    await saveResponse(q, idem, 200, created, null)
+    return created
   })
-  if (row === null) throw new Error(`payment method ${publicId} vanished after insert`)
-  return paymentMethodObject(row)
 }
 
 export async function getPaymentMethod(s: Services, id: string): Promise<Record<string, unknown>> {

@@ -17,8 +17,8 @@ import {ACCOUNTS, ledgerTxn} from '../domain/ledger.js'
 import {currencyOf, decimalToUnits, minorToDecimal, minorToUnits, processingFee, unitsToDecimal} from '../domain/money.js'
 import {type AuthorizeResult, CONNECTOR} from '../domain/processor.js'
 import {assertTransition, type IntentStatus} from '../domain/state-machine.js'
-import type {Services} from './context.js'
-import {outbox} from './context.js'
+import type {IdempotencyHold, Services} from './context.js'
+import {bindKey, outbox, saveResponse} from './context.js'
 import {intentObject} from './serialize.js'
 
 export interface CreateIntentBody {
@@ -105,11 +105,19 @@ export async function listIntents(s: Services, customerId: string, limit: number
   return {object: 'list', data: rows.slice(0, limit).map((r) => intentObject(r)), has_more: rows.length > limit}
 }
 
-export async function createIntent(s: Services, body: CreateIntentBody): Promise<IntentOutcome> {
+export async function createIntent(s: Services, body: CreateIntentBody, idem?: IdempotencyHold): Promise<IntentOutcome> {
+  const resumed = idem?.resumed
+  if (resumed?.object === 'payment_intent') {
+    // an earlier run of this request created the intent and died before answering: resume it
+    const row = await s.store.writer().intent(resumed.id)
+    if (row === null) throw notFound('payment_intent', resumed.id)
+    if (body.confirm === true && resumed.step === 'created' && row.status === 'requires_confirmation' && row.attempt_count === 0) return confirmIntent(s, resumed.id, {}, idem)
+    return {intent: await getIntentOnWriter(s, resumed.id), error: null}
+  }
   const now = s.clock()
   const currency = currencyOf(body.currency)
   const publicId = newId('pi')
-  await s.store.tx(async (q) => {
+  const created = await s.store.tx(async (q) => {
     const customer = await q.customer(body.customer)
     if (customer === null) throw notFound('customer', body.customer, 'customer')
     let pmId: string | null = null
@@ -133,9 +141,23 @@ export async function createIntent(s: Services, body: CreateIntentBody): Promise
       now,
     })
     await outbox(q, 'payment_intent', publicId, 'payment_intent.created', {object: 'payment_intent', id: publicId, status, amount: minorToDecimal(body.amount, currency), currency, customer: body.customer}, now)
+    if (body.confirm === true) {
+      await bindKey(q, idem, {object: 'payment_intent', id: publicId, step: 'created'}, publicId)
+      return null
+    }
+    const intent = await intentIn(q, publicId)
+    await saveResponse(q, idem, 200, intent, publicId)
+    return intent
   })
-  if (body.confirm === true) return confirmIntent(s, publicId, {})
-  return {intent: await getIntentOnWriter(s, publicId), error: null}
+  if (created === null) return confirmIntent(s, publicId, {}, idem)
+  return {intent: created, error: null}
+}
+
+/** The intent as the API shows it, read in the given transaction (or on the writer). */
+async function intentIn(q: Queries, id: string): Promise<Record<string, unknown>> {
+  const row = await q.intent(id)
+  if (row === null) throw notFound('payment_intent', id)
+  return intentObject(row, await q.attempts(row.id))
 }
 
 async function getIntentOnWriter(s: Services, id: string): Promise<Record<string, unknown>> {
@@ -145,7 +167,10 @@ async function getIntentOnWriter(s: Services, id: string): Promise<Record<string
   return intentObject(row, await q.attempts(row.id))
 }
 
-export async function confirmIntent(s: Services, id: string, body: {payment_method?: string}): Promise<IntentOutcome> {
+export async function confirmIntent(s: Services, id: string, body: {payment_method?: string}, idem?: IdempotencyHold): Promise<IntentOutcome> {
+  // an earlier run of this request started an attempt and died: answer with the intent as it is now
+  // (a `processing` intent is settled by reconciliation), never a second attempt
+  if (idem?.resumed?.step === 'confirming') return {intent: await getIntentOnWriter(s, id), error: null}
   const now = s.clock()
   // (1) start the attempt
   const started = await s.store.tx(async (q) => {
@@ -164,73 +189,89 @@ export async function confirmIntent(s: Services, id: string, body: {payment_meth
     await q.insertAttempt({intentId: intent.id, attemptNo, paymentMethodId: pm.id, connector: CONNECTOR, status: 'started', amount: intent.amount, currency: intent.currency, now})
     await update(q, intent, now, {status: 'processing', paymentMethodId: pm.id, attemptCount: attemptNo, lastErrorCode: null})
     await outbox(q, 'payment_intent', id, 'payment_intent.processing', event(intent, 'processing'), now)
+    await bindKey(q, idem, {object: 'payment_intent', id, step: 'confirming'}, id)
     return {intent, pm, attemptNo}
   })
-  // (2) the processor, with no transaction open
+  // (2) the processor, with no transaction open; the reference names the attempt, so a processor deduplicates on it
   const card = {bin: started.pm.card_bin ?? '', last4: started.pm.card_last4 ?? '', fingerprint: started.pm.fingerprint ?? Buffer.alloc(0)}
-  const result = await s.processor.authorize(card, decimalToUnits(started.intent.amount), started.intent.currency)
+  const result = await s.processor.authorize(card, decimalToUnits(started.intent.amount), started.intent.currency, `${id}:${started.attemptNo}`)
   // (3) record the answer
-  return finishAttempt(s, id, started.attemptNo, result, false)
+  return finishAttempt(s, id, started.attemptNo, result, false, idem)
 }
 
-export async function authenticateIntent(s: Services, id: string, success: boolean): Promise<IntentOutcome> {
+export async function authenticateIntent(s: Services, id: string, success: boolean, idem?: IdempotencyHold): Promise<IntentOutcome> {
+  if (idem?.resumed?.step === 'confirming') return {intent: await getIntentOnWriter(s, id), error: null}
   const now = s.clock()
   const resumed = await s.store.tx(async (q) => {
     const intent = await locked(q, id)
+    // only an attempt waiting for 3DS can be authenticated (requires_confirmation -> processing is a confirm)
+    if (intent.status !== 'requires_action') throw unexpectedState(id, intent.status, 'authenticate')
     assertTransition(id, intent.status, 'processing', 'authenticate')
     const attempt = (await q.attempts(intent.id)).find((a) => a.attempt_no === intent.attempt_count)
     const pm = attempt === undefined ? null : await q.paymentMethodById(attempt.payment_method_id)
     if (attempt === undefined || pm === null) throw new Error(`PaymentIntent ${id} is in requires_action without its attempt`)
     await update(q, intent, now, {status: 'processing'})
     await outbox(q, 'payment_intent', id, 'payment_intent.processing', event(intent, 'processing'), now)
+    await bindKey(q, idem, {object: 'payment_intent', id, step: 'confirming'}, id)
     return {attemptNo: attempt.attempt_no, txn: attempt.connector_transaction_id ?? '', pm}
   })
   const card = {bin: resumed.pm.card_bin ?? '', last4: resumed.pm.card_last4 ?? '', fingerprint: resumed.pm.fingerprint ?? Buffer.alloc(0)}
   const result = await s.processor.completeAuthentication(card, resumed.txn, success)
-  return finishAttempt(s, id, resumed.attemptNo, result, true)
+  return finishAttempt(s, id, resumed.attemptNo, result, true, idem)
 }
 
-async function finishAttempt(s: Services, id: string, attemptNo: number, result: AuthorizeResult, threeDs: boolean): Promise<IntentOutcome> {
+async function finishAttempt(s: Services, id: string, attemptNo: number, result: AuthorizeResult, threeDs: boolean, idem: IdempotencyHold | undefined): Promise<IntentOutcome> {
   const now = s.clock()
-  const error = await s.store.tx(async (q): Promise<ApiError | null> => {
-    const intent = await locked(q, id)
-    if (intent.status !== 'processing' || intent.attempt_count !== attemptNo) throw unexpectedState(id, intent.status, 'complete an attempt on')
-    const base = {intentId: intent.id, attemptNo, authenticationType: threeDs || result.outcome === 'action_required' ? 'three_ds' : 'no_three_ds', latencyMs: result.latencyMs, now}
-    switch (result.outcome) {
-      case 'approved': {
-        const manual = intent.capture_method === 'manual'
-        await q.updateAttempt({...base, status: manual ? 'authorized' : 'captured', responseCode: result.responseCode, declineCode: null, declineReason: null, connectorTransactionId: result.connectorTxnId, networkTransactionId: result.networkTxnId})
-        if (manual) {
-          assertTransition(id, intent.status, 'requires_capture', 'authorize')
-          await update(q, intent, now, {status: 'requires_capture', amountCapturable: intent.amount})
-          await outbox(q, 'payment_intent', id, 'payment_intent.amount_capturable_updated', event(intent, 'requires_capture'), now)
-        } else {
-          assertTransition(id, intent.status, 'succeeded', 'capture')
-          await update(q, intent, now, {status: 'succeeded', amountReceived: intent.amount, succeededAt: now})
-          await recordCapture(q, intent, decimalToUnits(intent.amount), now)
-          await outbox(q, 'payment_intent', id, 'payment_intent.succeeded', event(intent, 'succeeded'), now)
-        }
-        return null
-      }
-      case 'action_required':
-        await q.updateAttempt({...base, status: 'requires_action', responseCode: null, declineCode: null, declineReason: null, connectorTransactionId: result.connectorTxnId, networkTransactionId: null})
-        assertTransition(id, intent.status, 'requires_action', 'authorize')
-        await update(q, intent, now, {status: 'requires_action'})
-        await outbox(q, 'payment_intent', id, 'payment_intent.requires_action', event(intent, 'requires_action'), now)
-        return null
-      case 'failed': {
-        const code = result.declineCode ?? result.code
-        await q.updateAttempt({...base, status: 'failed', responseCode: result.responseCode, declineCode: code, declineReason: result.message, connectorTransactionId: result.connectorTxnId, networkTransactionId: null})
-        assertTransition(id, intent.status, 'requires_payment_method', 'fail')
-        // Stripe detaches the failed method: a retry names a method again.
-        await update(q, intent, now, {status: 'requires_payment_method', paymentMethodId: null, lastErrorCode: code})
-        await outbox(q, 'payment_intent', id, 'payment_intent.payment_failed', {...event(intent, 'requires_payment_method'), code}, now)
-        return new ApiError(402, 'card_error', result.code, result.message, undefined, result.declineCode === null ? {} : {decline_code: result.declineCode})
-      }
+  return s.store.tx(async (q): Promise<IntentOutcome> => {
+    const failure = await recordAttempt(q, id, attemptNo, result, threeDs, now)
+    // the answer is read and saved in the transaction that records it
+    const intent = await intentIn(q, id)
+    if (failure === null) {
+      await saveResponse(q, idem, 200, intent, id)
+      return {intent, error: null}
     }
+    const error = new ApiError(failure.status, failure.type, failure.code, failure.message, undefined, {...failure.extra, payment_intent: intent})
+    await saveResponse(q, idem, error.status, error.toBody(), id)
+    return {intent, error}
   })
-  const intent = await getIntentOnWriter(s, id)
-  return {intent, error: error === null ? null : new ApiError(error.status, error.type, error.code, error.message, undefined, {...error.extra, payment_intent: intent})}
+}
+
+async function recordAttempt(q: Queries, id: string, attemptNo: number, result: AuthorizeResult, threeDs: boolean, now: Date): Promise<ApiError | null> {
+  const intent = await locked(q, id)
+  if (intent.status !== 'processing' || intent.attempt_count !== attemptNo) throw unexpectedState(id, intent.status, 'complete an attempt on')
+  const base = {intentId: intent.id, attemptNo, authenticationType: threeDs || result.outcome === 'action_required' ? 'three_ds' : 'no_three_ds', latencyMs: result.latencyMs, now}
+  switch (result.outcome) {
+    case 'approved': {
+      const manual = intent.capture_method === 'manual'
+      await q.updateAttempt({...base, status: manual ? 'authorized' : 'captured', responseCode: result.responseCode, declineCode: null, declineReason: null, connectorTransactionId: result.connectorTxnId, networkTransactionId: result.networkTxnId})
+      if (manual) {
+        assertTransition(id, intent.status, 'requires_capture', 'authorize')
+        await update(q, intent, now, {status: 'requires_capture', amountCapturable: intent.amount})
+        await outbox(q, 'payment_intent', id, 'payment_intent.amount_capturable_updated', event(intent, 'requires_capture'), now)
+      } else {
+        assertTransition(id, intent.status, 'succeeded', 'capture')
+        await update(q, intent, now, {status: 'succeeded', amountReceived: intent.amount, succeededAt: now})
+        await recordCapture(q, intent, decimalToUnits(intent.amount), now)
+        await outbox(q, 'payment_intent', id, 'payment_intent.succeeded', event(intent, 'succeeded'), now)
+      }
+      return null
+    }
+    case 'action_required':
+      await q.updateAttempt({...base, status: 'requires_action', responseCode: null, declineCode: null, declineReason: null, connectorTransactionId: result.connectorTxnId, networkTransactionId: null})
+      assertTransition(id, intent.status, 'requires_action', 'authorize')
+      await update(q, intent, now, {status: 'requires_action'})
+      await outbox(q, 'payment_intent', id, 'payment_intent.requires_action', event(intent, 'requires_action'), now)
+      return null
+    case 'failed': {
+      const code = result.declineCode ?? result.code
+      await q.updateAttempt({...base, status: 'failed', responseCode: result.responseCode, declineCode: code, declineReason: result.message, connectorTransactionId: result.connectorTxnId, networkTransactionId: null})
+      assertTransition(id, intent.status, 'requires_payment_method', 'fail')
+      // Stripe detaches the failed method: a retry names a method again.
+      await update(q, intent, now, {status: 'requires_payment_method', paymentMethodId: null, lastErrorCode: code})
+      await outbox(q, 'payment_intent', id, 'payment_intent.payment_failed', {...event(intent, 'requires_payment_method'), code}, now)
+      return new ApiError(402, 'card_error', result.code, result.message, undefined, result.declineCode === null ? {} : {decline_code: result.declineCode})
+    }
+  }
 }
 
 /** The capture's ledger transaction: the processor owes us the amount less its fee. */
@@ -241,9 +282,9 @@ async function recordCapture(q: Queries, intent: PaymentIntentRow, units: bigint
   )
 }
 
-export async function captureIntent(s: Services, id: string, body: {amount_to_capture?: number}): Promise<Record<string, unknown>> {
+export async function captureIntent(s: Services, id: string, body: {amount_to_capture?: number}, idem?: IdempotencyHold): Promise<Record<string, unknown>> {
   const now = s.clock()
-  await s.store.tx(async (q) => {
+  return s.store.tx(async (q) => {
     const intent = await locked(q, id)
     assertTransition(id, intent.status, 'succeeded', 'capture')
     const currency = currencyOf(intent.currency)
@@ -262,13 +303,15 @@ export async function captureIntent(s: Services, id: string, body: {amount_to_ca
     await update(q, intent, now, {status: 'succeeded', amountReceived: unitsToDecimal(units), amountCapturable: '0', succeededAt: now})
     await recordCapture(q, intent, units, now)
     await outbox(q, 'payment_intent', id, 'payment_intent.succeeded', {...event(intent, 'succeeded'), amount_received: unitsToDecimal(units)}, now)
+    const captured = await intentIn(q, id)
+    await saveResponse(q, idem, 200, captured, id)
+    return captured
   })
-  return getIntentOnWriter(s, id)
 }
 
-export async function cancelIntent(s: Services, id: string, body: {cancellation_reason?: string}): Promise<Record<string, unknown>> {
+export async function cancelIntent(s: Services, id: string, body: {cancellation_reason?: string}, idem?: IdempotencyHold): Promise<Record<string, unknown>> {
   const now = s.clock()
-  await s.store.tx(async (q) => {
+  return s.store.tx(async (q) => {
     const intent = await locked(q, id)
     assertTransition(id, intent.status, 'canceled', 'cancel')
     if (intent.status === 'requires_capture') {
@@ -282,6 +325,8 @@ export async function cancelIntent(s: Services, id: string, body: {cancellation_
     }
     await update(q, intent, now, {status: 'canceled', amountCapturable: '0', cancellationReason: body.cancellation_reason ?? null, canceledAt: now})
     await outbox(q, 'payment_intent', id, 'payment_intent.canceled', event(intent, 'canceled'), now)
+    const canceled = await intentIn(q, id)
+    await saveResponse(q, idem, 200, canceled, id)
+    return canceled
   })
-  return getIntentOnWriter(s, id)
 }

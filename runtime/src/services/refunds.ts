@@ -5,12 +5,13 @@
  * amount. The refund is recorded `pending` before the processor is called (no lock held during the
  * call) and settled, with its ledger transaction, afterwards.
  */
+import type {Queries} from '../data/store.js'
 import {ApiError, notFound, unexpectedState} from '../domain/errors.js'
 import {newId} from '../domain/ids.js'
 import {ACCOUNTS, ledgerTxn} from '../domain/ledger.js'
 import {currencyOf, decimalToUnits, minorToUnits, unitsToDecimal} from '../domain/money.js'
-import type {Services} from './context.js'
-import {outbox} from './context.js'
+import type {IdempotencyHold, Services} from './context.js'
+import {bindKey, outbox, saveResponse} from './context.js'
 import {refundObject} from './serialize.js'
 
 export interface CreateRefundBody {
@@ -19,10 +20,12 @@ export interface CreateRefundBody {
   reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer'
 }
 
-export async function createRefund(s: Services, body: CreateRefundBody): Promise<Record<string, unknown>> {
+export async function createRefund(s: Services, body: CreateRefundBody, idem?: IdempotencyHold): Promise<Record<string, unknown>> {
+  // an earlier run of this request recorded the refund and died before answering: settle that one
+  if (idem?.resumed?.object === 'refund') return resumeRefund(s, idem.resumed.id, idem)
   const now = s.clock()
   const publicId = newId('re')
-  const pending = await s.store.tx(async (q) => {
+  const pending = await s.store.tx(async (q): Promise<PendingRefund> => {
     const intent = await q.intentForUpdate(body.payment_intent)
     if (intent === null) throw notFound('payment_intent', body.payment_intent, 'payment_intent')
     if (intent.status !== 'succeeded') throw unexpectedState(intent.public_id, intent.status, 'refund')
@@ -37,21 +40,61 @@ export async function createRefund(s: Services, body: CreateRefundBody): Promise
     if (captured === undefined) throw new Error(`PaymentIntent ${intent.public_id} succeeded without a captured attempt`)
     const refundId = await q.insertRefund({publicId, intentId: intent.id, attemptNo: captured.attempt_no, amount: unitsToDecimal(units), currency, reason: body.reason ?? null, status: 'pending', connectorRefundId: null, now})
     await outbox(q, 'refund', publicId, 'refund.created', {object: 'refund', id: publicId, payment_intent: intent.public_id, amount: unitsToDecimal(units), currency}, now)
+    await bindKey(q, idem, {object: 'refund', id: publicId}, intent.public_id)
     // the receivable of the connector that captured it (legacy payments went through others)
-    return {refundId, intent, units, currency, txn: captured.connector_transaction_id, connector: captured.connector}
+    return {publicId, refundId, intentId: intent.id, intentPublicId: intent.public_id, units, currency, txn: captured.connector_transaction_id, connector: captured.connector}
   })
-  const {connectorRefundId} = await s.processor.refund(pending.txn, pending.units, pending.currency)
-  await s.store.tx(async (q) => {
-    await q.updateRefund(pending.refundId, 'succeeded', connectorRefundId, null, s.clock())
-    await q.insertLedgerEntries(
-      ledgerTxn('refund', pending.currency, [[ACCOUNTS.refunds, pending.units], [ACCOUNTS.receivable(pending.connector), -pending.units]], {paymentIntentId: pending.intent.id, refundId: pending.refundId}, now),
-    )
-    await outbox(q, 'refund', publicId, 'refund.succeeded', {object: 'refund', id: publicId, payment_intent: pending.intent.public_id, status: 'succeeded'}, now)
-  })
-  return getRefundOn(s.store.writer(), publicId)
+  return settleRefund(s, pending, idem)
 }
 
-async function getRefundOn(q: ReturnType<Services['store']['writer']>, id: string): Promise<Record<string, unknown>> {
+interface PendingRefund {
+  publicId: string
+  refundId: string
+  intentId: string
+  intentPublicId: string
+  units: bigint
+  currency: string
+  txn: string | null
+  connector: string
+}
+
+/** Calls the processor for a pending refund, then records the result once (under the intent's row lock). */
+async function settleRefund(s: Services, p: PendingRefund, idem: IdempotencyHold | undefined): Promise<Record<string, unknown>> {
+  const {connectorRefundId} = await s.processor.refund(p.txn, p.units, p.currency)
+  const now = s.clock()
+  return s.store.tx(async (q) => {
+    await q.intentForUpdate(p.intentPublicId)
+    const current = await q.refund(p.publicId)
+    if (current === null) throw notFound('refund', p.publicId)
+    // settled meanwhile by another run of the same request: record nothing twice
+    if (current.status === 'pending') {
+      await q.updateRefund(p.refundId, 'succeeded', connectorRefundId, null, now)
+      await q.insertLedgerEntries(
+        ledgerTxn('refund', p.currency, [[ACCOUNTS.refunds, p.units], [ACCOUNTS.receivable(p.connector), -p.units]], {paymentIntentId: p.intentId, refundId: p.refundId}, now),
+      )
+      await outbox(q, 'refund', p.publicId, 'refund.succeeded', {object: 'refund', id: p.publicId, payment_intent: p.intentPublicId, status: 'succeeded'}, now)
+    }
+    const refund = await getRefundOn(q, p.publicId)
+    await saveResponse(q, idem, 200, refund, p.intentPublicId)
+    return refund
+  })
+}
+
+async function resumeRefund(s: Services, publicId: string, idem: IdempotencyHold): Promise<Record<string, unknown>> {
+  const q = s.store.writer()
+  const row = await q.refund(publicId)
+  if (row === null) throw notFound('refund', publicId)
+  if (row.status !== 'pending') return refundObject(row)
+  const attempt = (await q.attempts(row.payment_intent_id)).find((a) => a.attempt_no === row.attempt_no)
+  if (attempt === undefined) throw new Error(`refund ${publicId} without its attempt`)
+  return settleRefund(
+    s,
+    {publicId, refundId: row.id, intentId: row.payment_intent_id, intentPublicId: row.payment_intent_public_id, units: decimalToUnits(row.amount), currency: row.currency, txn: attempt.connector_transaction_id, connector: attempt.connector},
+    idem,
+  )
+}
+
+async function getRefundOn(q: Queries, id: string): Promise<Record<string, unknown>> {
   const row = await q.refund(id)
   if (row === null) throw notFound('refund', id)
   return refundObject(row)

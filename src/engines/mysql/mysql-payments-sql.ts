@@ -181,12 +181,19 @@ export const mysqlPaymentsSql: PaymentsSql = {
       'UPDATE idempotency_keys SET locked_at = ? WHERE scope = ? AND idem_key = ? AND response_code IS NULL AND (locked_at IS NULL OR locked_at <= ?)',
       [now, scope, key, staleBefore],
     ),
-  saveIdempotencyResponse: (scope, key, code, body, intentPublicId) =>
+  bindIdempotencyKey: (scope, key, lockedAt, body, intentPublicId) =>
+    st(
+      'execute',
+      'idempotency.bind',
+      'UPDATE idempotency_keys SET response_body = ?, payment_intent_id = COALESCE((SELECT id FROM payment_intents WHERE public_id = ?), payment_intent_id) WHERE scope = ? AND idem_key = ? AND response_code IS NULL AND locked_at = ?',
+      [body, intentPublicId, scope, key, lockedAt],
+    ),
+  saveIdempotencyResponse: (scope, key, code, body, intentPublicId, lockedAt) =>
     st(
       'execute',
       'idempotency.save',
-      'UPDATE idempotency_keys SET response_code = ?, response_body = ?, payment_intent_id = (SELECT id FROM payment_intents WHERE public_id = ?), locked_at = NULL WHERE scope = ? AND idem_key = ?',
-      [code, body, intentPublicId, scope, key],
+      'UPDATE idempotency_keys SET response_code = ?, response_body = ?, payment_intent_id = COALESCE((SELECT id FROM payment_intents WHERE public_id = ?), payment_intent_id), locked_at = NULL WHERE scope = ? AND idem_key = ? AND response_code IS NULL AND locked_at = ?',
+      [code, body, intentPublicId, scope, key, lockedAt],
     ),
   deleteIdempotencyKey: (scope, key) => st('execute', 'idempotency.delete', 'DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ?', [scope, key]),
   deleteExpiredIdempotencyKey: (scope, key, now) =>

@@ -3,6 +3,7 @@ import type {FastifyInstance} from 'fastify'
 import type {CardInput} from '../../domain/cards.js'
 import {createCustomer, createPaymentMethod, getCustomer, getPaymentMethod, listPaymentMethods} from '../../services/customers.js'
 import type {Services} from '../../services/context.js'
+import {idempotencyOf} from '../idempotency.js'
 import * as S from '../schemas.js'
 
 export function customerRoutes(app: FastifyInstance, s: Services): void {
@@ -15,7 +16,7 @@ export function customerRoutes(app: FastifyInstance, s: Services): void {
         response: {200: S.customerObject, ...S.errors},
       },
     },
-    async (req) => createCustomer(s, req.body),
+    async (req) => createCustomer(s, req.body, idempotencyOf(req)),
   )
 
   app.get<{Params: {id: string}}>('/v1/customers/:id', {schema: {summary: 'Retrieve a customer', params: S.idParams('cus'), response: {200: S.customerObject, ...S.errors}}}, async (req) =>
@@ -63,7 +64,7 @@ export function customerRoutes(app: FastifyInstance, s: Services): void {
         response: {200: S.paymentMethodObject, ...S.errors},
       },
     },
-    async (req) => createPaymentMethod(s, req.body),
+    async (req) => createPaymentMethod(s, req.body, idempotencyOf(req)),
   )
 
   app.get<{Params: {id: string}}>(

@@ -4,6 +4,7 @@ import type {Services} from '../../services/context.js'
 import {ledgerBalance} from '../../services/ledger.js'
 import {createRefund, type CreateRefundBody, getRefund} from '../../services/refunds.js'
 import {getWallet, payFromWallet, topUpWallet} from '../../services/wallets.js'
+import {idempotencyOf} from '../idempotency.js'
 import * as S from '../schemas.js'
 
 export function moneyRoutes(app: FastifyInstance, s: Services): void {
@@ -21,7 +22,7 @@ export function moneyRoutes(app: FastifyInstance, s: Services): void {
         response: {200: S.refundObject, ...S.errors},
       },
     },
-    async (req) => createRefund(s, req.body),
+    async (req) => createRefund(s, req.body, idempotencyOf(req)),
   )
 
   app.get<{Params: {id: string}}>('/v1/refunds/:id', {schema: {summary: 'Retrieve a refund', params: S.idParams('re'), response: {200: S.refundObject, ...S.errors}}}, async (req) =>
@@ -44,7 +45,7 @@ export function moneyRoutes(app: FastifyInstance, s: Services): void {
         response: {200: S.walletObject, ...S.paymentErrors},
       },
     },
-    async (req) => topUpWallet(s, req.params.id, req.body),
+    async (req) => topUpWallet(s, req.params.id, req.body, idempotencyOf(req)),
   )
 
   app.post<{Params: {id: string}; Body: {amount: number; currency: string; description?: string}}>(
@@ -57,7 +58,7 @@ export function moneyRoutes(app: FastifyInstance, s: Services): void {
         response: {200: S.walletObject, ...S.paymentErrors},
       },
     },
-    async (req) => payFromWallet(s, req.params.id, req.body),
+    async (req) => payFromWallet(s, req.params.id, req.body, idempotencyOf(req)),
   )
 
   app.get(

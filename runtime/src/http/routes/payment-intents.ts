@@ -4,6 +4,7 @@ import type {Services} from '../../services/context.js'
 import {authenticateIntent, cancelIntent, captureIntent, confirmIntent, createIntent, type CreateIntentBody, getIntent, type IntentOutcome, listIntents} from '../../services/intents.js'
 import {sendError} from '../errors.js'
 import type {RuntimeMetrics} from '../metrics.js'
+import {idempotencyOf} from '../idempotency.js'
 import * as S from '../schemas.js'
 
 type Params = {Params: {id: string}}
@@ -37,7 +38,7 @@ export function paymentIntentRoutes(app: FastifyInstance, s: Services, metrics: 
         response: {200: S.intentObject, ...S.paymentErrors},
       },
     },
-    async (req, reply) => answer(req, reply, metrics, await createIntent(s, req.body)),
+    async (req, reply) => answer(req, reply, metrics, await createIntent(s, req.body, idempotencyOf(req))),
   )
 
   app.post<Params & {Body: {payment_method?: string} | undefined}>(
@@ -50,7 +51,7 @@ export function paymentIntentRoutes(app: FastifyInstance, s: Services, metrics: 
         response: {200: S.intentObject, ...S.paymentErrors},
       },
     },
-    async (req, reply) => answer(req, reply, metrics, await confirmIntent(s, req.params.id, req.body ?? {})),
+    async (req, reply) => answer(req, reply, metrics, await confirmIntent(s, req.params.id, req.body ?? {}, idempotencyOf(req))),
   )
 
   app.post<Params & {Body: {result: 'success' | 'failure'}}>(
@@ -63,7 +64,7 @@ export function paymentIntentRoutes(app: FastifyInstance, s: Services, metrics: 
         response: {200: S.intentObject, ...S.paymentErrors},
       },
     },
-    async (req, reply) => answer(req, reply, metrics, await authenticateIntent(s, req.params.id, req.body.result === 'success')),
+    async (req, reply) => answer(req, reply, metrics, await authenticateIntent(s, req.params.id, req.body.result === 'success', idempotencyOf(req))),
   )
 
   app.post<Params & {Body: {amount_to_capture?: number} | undefined}>(
@@ -76,7 +77,7 @@ export function paymentIntentRoutes(app: FastifyInstance, s: Services, metrics: 
         response: {200: S.intentObject, ...S.errors},
       },
     },
-    async (req) => captureIntent(s, req.params.id, req.body ?? {}),
+    async (req) => captureIntent(s, req.params.id, req.body ?? {}, idempotencyOf(req)),
   )
 
   app.post<Params & {Body: {cancellation_reason?: string} | undefined}>(
@@ -89,7 +90,7 @@ export function paymentIntentRoutes(app: FastifyInstance, s: Services, metrics: 
         response: {200: S.intentObject, ...S.errors},
       },
     },
-    async (req) => cancelIntent(s, req.params.id, req.body ?? {}),
+    async (req) => cancelIntent(s, req.params.id, req.body ?? {}, idempotencyOf(req)),
   )
 
   app.get<Params>('/v1/payment_intents/:id', {schema: {summary: 'Retrieve an intent with its attempts', params: S.idParams('pi'), response: {200: S.intentObject, ...S.errors}}}, async (req) =>

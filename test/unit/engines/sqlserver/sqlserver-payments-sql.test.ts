@@ -306,12 +306,21 @@ describe('sqlserver payments SQL', () => {
     })
   })
 
+  it("bindIdempotencyKey", () => {
+    expect(shape(S.bindIdempotencyKey('cus_1', 'k1', T, '{"bound":{}}', 'pi_1'))).toEqual({
+      kind: "execute",
+      op: "idempotency.bind",
+      sql: "UPDATE idempotency_keys SET response_body = @p1, payment_intent_id = COALESCE((SELECT id FROM payment_intents WHERE public_id = @p2), payment_intent_id) WHERE scope = @p3 AND idem_key = @p4 AND response_code IS NULL AND locked_at = @p5",
+      params: ['{"bound":{}}',"pi_1","cus_1","k1",T],
+    })
+  })
+
   it("saveIdempotencyResponse", () => {
-    expect(shape(S.saveIdempotencyResponse('cus_1', 'k1', 200, '{}', 'pi_1'))).toEqual({
+    expect(shape(S.saveIdempotencyResponse('cus_1', 'k1', 200, '{}', 'pi_1', T))).toEqual({
       kind: "execute",
       op: "idempotency.save",
-      sql: "UPDATE idempotency_keys SET response_code = @p1, response_body = @p2, payment_intent_id = (SELECT id FROM payment_intents WHERE public_id = @p3), locked_at = NULL WHERE scope = @p4 AND idem_key = @p5",
-      params: [200,"{}","pi_1","cus_1","k1"],
+      sql: "UPDATE idempotency_keys SET response_code = @p1, response_body = @p2, payment_intent_id = COALESCE((SELECT id FROM payment_intents WHERE public_id = @p3), payment_intent_id), locked_at = NULL WHERE scope = @p4 AND idem_key = @p5 AND response_code IS NULL AND locked_at = @p6",
+      params: [200,"{}","pi_1","cus_1","k1",T],
     })
   })
 
@@ -336,7 +345,7 @@ describe('sqlserver payments SQL', () => {
   it('pins every statement of the interface (a new one needs its test here)', () => {
     const statements = Object.keys(S).filter((k) => typeof (S as unknown as Record<string, unknown>)[k] === 'function').sort()
     expect(statements).toEqual([
-      'attemptsByIntent', 'customerByPublicId', 'deleteExpiredIdempotencyKey', 'deleteIdempotencyKey', 'ensureWallet', 'idempotencyKey', 'insertAttempt',
+      'attemptsByIntent', 'bindIdempotencyKey', 'customerByPublicId', 'deleteExpiredIdempotencyKey', 'deleteIdempotencyKey', 'ensureWallet', 'idempotencyKey', 'insertAttempt',
       'insertCardMethod', 'insertCustomer', 'insertIdempotencyKey', 'insertIntent', 'insertLedgerEntries', 'insertOutboxEvent', 'insertRefund',
       'insertWalletTransaction', 'intentByPublicId', 'intentByPublicIdForUpdate', 'intentsByCustomer', 'ledgerBalances', 'ledgerUnbalancedTxns',
       'paymentMethodById', 'paymentMethodByPublicId', 'paymentMethodsByCustomer', 'ping', 'refundByPublicId', 'refundedTotal', 'saveIdempotencyResponse',
