@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {PayctlCommand} from '../cli/base-command.js'
-import {configFlag} from '../cli/flags.js'
+import {configFlag, parseNameList} from '../cli/flags.js'
 import {renderObjects, renderServer, renderTableDetail, renderTableList} from '../cli/render-schema.js'
 import {findConfigPath, loadConfig, resolveConnection} from '../config/index.js'
 import type {SchemaModel} from '../engines/model.js'
@@ -31,9 +31,9 @@ export default class Inspect extends PayctlCommand<InspectResult> {
 
   async run(): Promise<InspectResult> {
     const {flags} = await this.parse(Inspect)
+    const tables = parseNameList('--tables', flags.tables)
     const loaded = await loadConfig(findConfigPath(flags.config, process.cwd()))
     const connection = await resolveConnection(flags.side, loaded)
-    const tables = flags.tables?.split(',').map((t) => t.trim()).filter(Boolean)
     this.logger.debug(`inspecting the ${flags.side} (config ${loaded.path})`)
     const model = await withEngine(connection, this.signal, (engine) => engine.introspect({...(tables ? {tables} : {}), signal: this.signal}))
     if (tables) {

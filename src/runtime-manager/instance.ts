@@ -8,13 +8,13 @@
  * a pid is signalled only when its command line names this instance's id, port and config.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
-import {closeSync, openSync} from 'node:fs'
+import {closeSync, fstatSync, openSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import {request} from 'node:http'
 import {dirname} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 
-import {EnvironmentError} from '../cli/errors.js'
+import {EnvironmentError, UsageError} from '../cli/errors.js'
 import {commandLine, pidAlive, sendSignal, waitForExit} from '../sandbox/processes.js'
 import {tailFile} from '../sandbox/server.js'
 import type {RuntimeEntry, RuntimeInstanceRecord, RuntimeStopResult} from './types.js'
@@ -49,6 +49,8 @@ export interface SpawnedInstance {
   /** Set once the process has exited (while this payctl process still runs). */
   exit: ExitInfo | null
   exited: Promise<ExitInfo>
+  /** Size of the (appended) log file when this instance started: its own lines come after it. */
+  logOffset: number
 }
 
 export function instanceArgs(o: Pick<SpawnInstanceOptions, 'entry' | 'configPath' | 'host' | 'port' | 'id' | 'fingerprintKeyFile'>): string[] {
@@ -61,8 +63,15 @@ export function instanceUrl(record: Pick<RuntimeInstanceRecord, 'host' | 'port'>
 }
 
 export async function spawnInstance(o: SpawnInstanceOptions): Promise<SpawnedInstance> {
-  await mkdir(dirname(o.logFile), {recursive: true})
-  const fd = openSync(o.logFile, 'a', 0o640)
+  const logDir = dirname(o.logFile)
+  let fd: number
+  try {
+    await mkdir(logDir, {recursive: true})
+    fd = openSync(o.logFile, 'a', 0o640)
+  } catch (err) {
+    throw logFileError(logDir, o.logFile, err)
+  }
+  const logOffset = fstatSync(fd).size
   let child: ChildProcess
   try {
     child = spawn(o.entry.command, instanceArgs(o), {detached: true, stdio: ['ignore', fd, fd]})
@@ -90,6 +99,7 @@ export async function spawnInstance(o: SpawnInstanceOptions): Promise<SpawnedIns
     record: {id: o.id, pid: spawned, host: o.host, port: o.port, logFile: o.logFile, startedAt: new Date().toISOString()},
     child,
     exit: null,
+    logOffset,
     exited: new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         instance.exit = {code, signal}
@@ -98,6 +108,26 @@ export async function spawnInstance(o: SpawnInstanceOptions): Promise<SpawnedIns
     }),
   }
   return instance
+}
+
+/** The log folder or file cannot be made: exit 2 when the path is wrong, 3 when permissions are. */
+function logFileError(logDir: string, logFile: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
+    return new UsageError('PAYCTL_RUNTIME_LOG_DIR_INVALID', `Cannot write the instance log ${logFile}: ${logDir} (or a folder above it) is a file, not a folder.`, {
+      actions: ['Pass --log-dir a folder, or a path where payctl may create one.'],
+      cause: err,
+      data: {logDir},
+    })
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new EnvironmentError('PAYCTL_RUNTIME_LOG_DIR_DENIED', `Cannot write the instance log ${logFile}: ${code}.`, {
+      actions: [`Check the permissions of ${logDir}, or pass another --log-dir.`],
+      cause: err,
+      data: {logDir},
+    })
+  }
+  return err instanceof Error ? err : new Error(String(err))
 }
 
 /** GET path on the instance: the HTTP status, or the error that prevented an answer. */
@@ -128,21 +158,21 @@ export async function waitUntilReady(instance: SpawnedInstance, opts: {timeoutMs
     opts.signal?.throwIfAborted()
     if (instance.exit !== null) {
       const how = instance.exit.signal === null ? `with code ${instance.exit.code}` : `on ${instance.exit.signal}`
-      throw await startError('PAYCTL_RUNTIME_START_FAILED', `Runtime instance ${record.id} (port ${record.port}) exited ${how} while starting.`, record)
+      throw await startError('PAYCTL_RUNTIME_START_FAILED', `Runtime instance ${record.id} (port ${record.port}) exited ${how} while starting.`, record, instance.logOffset)
     }
     const ready = await probe(record, '/readyz')
     if (ready.status === 200) return
     last = ready.status === null ? (ready.error ?? 'no answer') : `/readyz answered ${ready.status}`
     if (Date.now() >= deadline) {
-      throw await startError('PAYCTL_RUNTIME_START_TIMEOUT', `Runtime instance ${record.id} (pid ${record.pid}, port ${record.port}) was not ready within ${timeoutMs / 1000} s (${last}).`, record)
+      throw await startError('PAYCTL_RUNTIME_START_TIMEOUT', `Runtime instance ${record.id} (pid ${record.pid}, port ${record.port}) was not ready within ${timeoutMs / 1000} s (${last}).`, record, instance.logOffset)
     }
     // woken early by the exit, so a crash is reported at once
     await Promise.race([delay(POLL_MS), instance.exited])
   }
 }
 
-async function startError(code: string, message: string, record: RuntimeInstanceRecord): Promise<EnvironmentError> {
-  const tail = formatLogTail(await tailFile(record.logFile, 12))
+async function startError(code: string, message: string, record: RuntimeInstanceRecord, logOffset: number): Promise<EnvironmentError> {
+  const tail = formatLogTail(await tailFile(record.logFile, 12, logOffset))
   const portInUse = /EADDRINUSE|address already in use/i.test(tail)
   return new EnvironmentError(code, `${message} Last lines of ${record.logFile}:\n${tail === '' ? '(empty)' : tail}`, {
     actions: portInUse

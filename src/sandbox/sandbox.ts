@@ -24,7 +24,7 @@ import {DEFAULT_PORTS, freePort, pickPort} from './ports.js'
 import {DEFAULT_RUNTIME_BASE_PORT, DEFAULT_RUNTIME_INSTANCES, ensureRuntime, FINGERPRINT_KEY_REF, MAX_RUNTIME_INSTANCES, runtimePaths, runtimeStatuses, stopRuntime} from './runtime.js'
 import {ensurePassword, readPassword} from './secrets.js'
 import {connectAdmin, initDatadir, serverPids, spawnServer, stopServer, waitUntilReady} from './server.js'
-import {acquireLock, readSandboxState, sandboxPaths, serverPaths, writeSandboxState} from './state.js'
+import {acquireLock, readSandboxState, sandboxDirError, sandboxPaths, serverPaths, writeSandboxState} from './state.js'
 import {
   SERVER_NAMES,
   type SandboxConnectionInfo,
@@ -105,7 +105,9 @@ function validateUpOptions(opts: SandboxUpOptions): void {
 export async function sandboxUp(opts: SandboxUpOptions): Promise<SandboxState> {
   validateUpOptions(opts)
   const bins = await findMariadb(opts.binDirs)
-  await mkdir(resolve(opts.dir), {recursive: true})
+  await mkdir(resolve(opts.dir), {recursive: true}).catch((err: unknown) => {
+    throw sandboxDirError(resolve(opts.dir), err)
+  })
   // canonical path: secure_file_priv and LOAD DATA must name the load folder the same way
   const dir = await realpath(resolve(opts.dir))
   const release = await acquireLock(dir)

@@ -5,7 +5,7 @@
  * no administrator password exists anywhere.
  */
 import {execFile, spawn} from 'node:child_process'
-import {closeSync, openSync} from 'node:fs'
+import {closeSync, fstatSync, openSync} from 'node:fs'
 import {mkdir, open, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {userInfo} from 'node:os'
 import {setTimeout as delay} from 'node:timers/promises'
@@ -44,15 +44,19 @@ export async function connectAdmin(socketPath: string, options: {database?: stri
   })
 }
 
-/** The last lines of a log file (empty when it does not exist). */
-export async function tailFile(file: string, lines = 15): Promise<string> {
+/**
+ * The last lines of a log file (empty when it does not exist), only from byte `from` on: logs are
+ * appended across runs, and a start that failed must be explained by its own lines only.
+ */
+export async function tailFile(file: string, lines = 15, from = 0): Promise<string> {
   try {
     const handle = await open(file, 'r')
     try {
       const {size} = await handle.stat()
-      const length = Math.min(size, 16_384)
+      const start = Math.min(size, Math.max(size - 16_384, from))
+      const length = size - start
       const buffer = Buffer.alloc(length)
-      await handle.read(buffer, 0, length, size - length)
+      await handle.read(buffer, 0, length, start)
       return buffer.toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(-lines).join('\n')
     } finally {
       await handle.close()
@@ -111,6 +115,8 @@ export async function initDatadir(bins: MariadbBinaries, server: SandboxServerSt
 
 export interface StartedServer {
   pid: number
+  /** Size of the error log when this start began: its own lines come after it. */
+  logOffset?: number
   /** Set once the process has exited (while this payctl process still runs). */
   exit: {code: number | null; signal: NodeJS.Signals | null} | null
 }
@@ -119,11 +125,12 @@ export interface StartedServer {
 export function spawnServer(bins: MariadbBinaries, paths: ServerPaths): Promise<StartedServer> {
   const fd = openSync(paths.errorLog, 'a', 0o640)
   try {
+    const logOffset = fstatSync(fd).size
     const child = spawn(bins.mariadbd, [defaultsFileArg(paths.configFile), ...(runningAsRoot() ? ['--user=root'] : [])], {
       detached: true,
       stdio: ['ignore', fd, fd],
     })
-    const started: StartedServer = {pid: child.pid ?? 0, exit: null}
+    const started: StartedServer = {pid: child.pid ?? 0, exit: null, logOffset}
     child.once('exit', (code, signal) => {
       started.exit = {code, signal}
     })
@@ -147,7 +154,7 @@ export async function waitUntilReady(server: SandboxServerState, started: Starte
   for (;;) {
     signal?.throwIfAborted()
     if (started.exit !== null || !(await isServerProcess(started.pid, server.configFile))) {
-      const log = await tailFile(server.errorLog)
+      const log = await tailFile(server.errorLog, 15, started.logOffset)
       const portInUse = /Address already in use|Bind on TCP\/IP port/i.test(log)
       throw new EnvironmentError(
         portInUse ? 'PAYCTL_SANDBOX_PORT_IN_USE' : 'PAYCTL_SANDBOX_START_FAILED',
@@ -172,7 +179,7 @@ export async function waitUntilReady(server: SandboxServerState, started: Starte
       lastError = err instanceof Error ? err.message : String(err)
     }
     if (Date.now() > deadline) {
-      const log = await tailFile(server.errorLog)
+      const log = await tailFile(server.errorLog, 15, started.logOffset)
       throw new EnvironmentError(
         'PAYCTL_SANDBOX_START_TIMEOUT',
         `The ${server.name} server (pid ${started.pid}, port ${server.port}) did not answer within ${READY_TIMEOUT_MS / 1000} s (${lastError}). Last lines of ${server.errorLog}:\n${log}`,

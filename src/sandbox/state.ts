@@ -14,7 +14,7 @@ import {open, readFile, rename, unlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {UsageError} from '../cli/errors.js'
+import {EnvironmentError, UsageError} from '../cli/errors.js'
 import {pidAlive} from './processes.js'
 import type {SandboxState, ServerName} from './types.js'
 
@@ -69,8 +69,9 @@ export async function readSandboxState(dir: string): Promise<SandboxState | null
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return null
+    throw sandboxDirError(dir, err)
   }
   let parsed: unknown
   try {
@@ -88,6 +89,29 @@ export async function readSandboxState(dir: string): Promise<SandboxState | null
     })
   }
   return state as SandboxState
+}
+
+/**
+ * The sandbox folder cannot be used (it is a file, a path through a file, not readable or not
+ * writable): exit 2 or 3 with what to do, instead of the bare errno of a bug.
+ */
+export function sandboxDirError(dir: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR') {
+    return new UsageError('PAYCTL_SANDBOX_DIR_INVALID', `--dir ${dir} is not a folder (it, or a folder above it, is a file).`, {
+      actions: ['Pass --dir a folder, or a path where payctl may create one.'],
+      cause: err,
+      data: {dir},
+    })
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new EnvironmentError('PAYCTL_SANDBOX_DIR_DENIED', `Cannot use the sandbox folder ${dir}: ${code} (not readable or not writable).`, {
+      actions: [`Check the permissions of ${dir}, or pass another --dir.`],
+      cause: err,
+      data: {dir},
+    })
+  }
+  return err instanceof Error ? err : new Error(String(err))
 }
 
 export async function writeSandboxState(state: SandboxState): Promise<void> {
@@ -110,7 +134,7 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
         await unlink(file).catch(() => undefined)
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw sandboxDirError(dir, err)
       const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
       if (Number.isInteger(holder) && holder > 0 && (await pidAlive(holder))) {
         throw new UsageError('PAYCTL_SANDBOX_BUSY', `Another payctl process (pid ${holder}) is working on the sandbox in ${dir}.`, {

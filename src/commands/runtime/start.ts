@@ -61,7 +61,7 @@ export default class RuntimeStart extends PayctlCommand<never> {
         throw new InterruptedError(`Interrupted; stopped ${stopped.filter((s) => s.stopped).length} runtime instance(s) gracefully.`, {data: {...data}})
       }
       const dead = instances.find((i) => i.record.id === end.id)
-      const log = dead === undefined ? '' : formatLogTail(await tailFile(dead.record.logFile, 12))
+      const log = dead === undefined ? '' : formatLogTail(await tailFile(dead.record.logFile, 12, dead.logOffset))
       const how = end.exit.signal === null ? `with code ${end.exit.code}` : `on ${end.exit.signal}`
       throw new EnvironmentError('PAYCTL_RUNTIME_EXITED', `Runtime instance ${end.id} exited ${how}; the others were stopped. Last lines of its log:\n${log}`, {
         actions: [`Read ${dead?.record.logFile ?? 'its log'}.`, 'Start them again: payctl runtime start'],

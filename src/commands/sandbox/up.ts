@@ -51,7 +51,8 @@ export default class SandboxUp extends PayctlCommand<SandboxUpResult> {
     const runtimeInstances = flags['runtime-instances'] ?? previous?.runtime?.requested ?? DEFAULT_RUNTIME_INSTANCES
     const scale = Number(scaleText)
     // the range is the library's to check; here only that it is a number at all
-    if (scaleText.trim() === '' || Number.isNaN(scale)) {
+    // a plain decimal only: Number() would also take "0x10" (16) or "1e3"
+    if (!/^\s*\d+(\.\d+)?\s*$|^\s*\.\d+\s*$/.test(scaleText) || Number.isNaN(scale)) {
       throw new UsageError('PAYCTL_BAD_SCALE', `--scale must be a number, such as 1 or 0.05 (got "${scaleText}").`, {
         actions: ['Use --scale 1 for about 100,000 payment intents, --scale 0.01 for a quick small set.'],
       })

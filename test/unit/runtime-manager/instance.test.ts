@@ -119,3 +119,19 @@ describe('fingerprint keys', () => {
     await expect(fingerprintKeyFileFor(loaded('file:missing.key'))).rejects.toMatchObject({code: 'PAYCTL_SECRET_UNREADABLE', exitCode: ExitCode.usage})
   })
 })
+
+describe('spawnInstance', () => {
+  it('a log folder that is a file is a usage error naming it, not a bug (nothing is started)', async () => {
+    const {spawnInstance} = await import('../../../src/runtime-manager/instance.js')
+    const dir = await mkdtemp(join(tmpdir(), 'payctl-logdir-'))
+    try {
+      const notADir = join(dir, 'logs')
+      await writeFile(notADir, 'x')
+      const spawning = spawnInstance({entry, id: 'rt-1', host: '127.0.0.1', port: 1, configPath: '/p/payctl.yaml', fingerprintKeyFile: '/p/key', logFile: join(notADir, 'rt-1.log'), detached: true})
+      await expect(spawning).rejects.toMatchObject({code: 'PAYCTL_RUNTIME_LOG_DIR_INVALID', exitCode: ExitCode.usage})
+      await expect(spawning).rejects.toThrow(notADir)
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
+})
