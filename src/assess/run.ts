@@ -11,17 +11,10 @@ import type {Engine} from '../engines/engine.js'
 import type {EngineName, MysqlFlavor, ServerInfo} from '../engines/model.js'
 import {MYSQL_FLAVORS} from '../engines/model.js'
 import {openEngine, withEngine} from '../engines/open.js'
+import {defaultTargetSpec} from '../migrators/schema/convert.js'
 import type {TargetSpec} from '../migrators/schema/steps.js'
 import {assessDdl, assessLive} from './assess.js'
 import type {AssessReport} from './report.js'
-
-/** The same defaults provision converts to when the target server cannot say (provision.ts targetSpecFor). */
-const DEFAULT_COLLATION: Record<MysqlFlavor, string> = {
-  mariadb: 'utf8mb4_unicode_ci',
-  mysql: 'utf8mb4_0900_ai_ci',
-  'aurora-mysql': 'utf8mb4_0900_ai_ci',
-  tidb: 'utf8mb4_bin',
-}
 
 export interface RunAssessOptions {
   configPath?: string
@@ -39,8 +32,10 @@ export interface RunAssessOptions {
 /** The target spec; the version (and server settings) only when the live target is that flavor. */
 export function targetSpec(flavor: MysqlFlavor, database: string, server: ServerInfo | null): TargetSpec {
   const same = server !== null && server.flavor === flavor
-  const collation = same && server.charset === 'utf8mb4' && server.collation !== null ? server.collation : DEFAULT_COLLATION[flavor]
-  return {flavor, version: same ? server.version : null, database, charset: 'utf8mb4', collation}
+  const spec = defaultTargetSpec(flavor, database, same ? server.version : null)
+  // as provision does (targetSpecFor): the live server's own utf8mb4 default wins
+  if (same && server.charset === 'utf8mb4' && server.collation !== null) spec.collation = server.collation
+  return spec
 }
 
 function missingFlavor(detail: string): UsageError {
