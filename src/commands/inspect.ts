@@ -36,10 +36,6 @@ export default class Inspect extends PayctlCommand<InspectResult> {
     const connection = await resolveConnection(flags.side, loaded)
     this.logger.debug(`inspecting the ${flags.side} (config ${loaded.path})`)
     const model = await withEngine(connection, this.signal, (engine) => engine.introspect({...(tables ? {tables} : {}), signal: this.signal}))
-    if (tables) {
-      const found = new Set(model.tables.flatMap((t) => [t.name, `${t.schema}.${t.name}`]))
-      for (const t of tables) if (!found.has(t)) this.warnLater(`table "${t}" was not found on the ${flags.side}`)
-    }
     this.out(renderServer(model))
     this.out(renderTableList(model))
     if (!flags.summary) {

@@ -15,6 +15,7 @@
  *   provision plans from introspected models only and introspection sees comments, not rows.
  *   A later version adds tables/columns with new statements keyed on the version it finds.
  */
+import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
 
 export const CONTROL_SCHEMA_VERSION = 1
 
@@ -154,7 +155,7 @@ export function versionFromComment(comment: string | null): number | null {
   return m === null ? null : Number(m[1])
 }
 
-const q = (name: string): string => `\`${name.replaceAll('`', '``')}\``
+const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 
 export interface ControlStatement {
   /** The control table it creates or fills, or null for the database itself. */

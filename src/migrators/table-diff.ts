@@ -189,32 +189,12 @@ function describeIndex(i: NormalIndex): string {
 }
 
 function diffIndexes(expected: TableModel, found: TableModel): TableDifference[] {
-  const diff: TableDifference[] = []
-  const exp = secondaryIndexes(expected)
   const fnd = secondaryIndexes(found)
-  const foundByName = new Map(fnd.map((i) => [lower(i.name), i]))
-  const used = new Set<NormalIndex>()
-  const pending: NormalIndex[] = []
-  for (const e of exp) {
-    const f = foundByName.get(lower(e.name))
-    if (f !== undefined && f.signature === e.signature) used.add(f)
-    else pending.push(e)
-  }
-  for (const e of pending) {
-    // The same index under another name is the same index.
-    const twin = fnd.find((f) => !used.has(f) && f.signature === e.signature)
-    if (twin !== undefined) {
-      used.add(twin)
-      continue
-    }
-    const sameName = foundByName.get(lower(e.name))
-    if (sameName !== undefined && !used.has(sameName)) {
-      used.add(sameName)
-      diff.push({text: `index ${e.name}: ${describeIndex(e)} expected, ${describeIndex(sameName)} found`})
-    } else {
-      diff.push({text: `index ${e.name}: missing on target`, missing: {kind: 'index', name: e.name}})
-    }
-  }
+  const {diff, used} = matchNamed(secondaryIndexes(expected), fnd, (i) => i.name, (i) => i.signature, {
+    changed: (e, f) => `index ${e.name}: ${describeIndex(e)} expected, ${describeIndex(f)} found`,
+    kind: 'index',
+    label: 'index',
+  })
   const fkColumns = expected.foreignKeys.map((k) => k.columns.map(lower).join(','))
   for (const f of fnd) {
     if (used.has(f)) continue
@@ -240,31 +220,52 @@ function describeFk(k: ForeignKeyModel): string {
 }
 
 function diffForeignKeys(expected: TableModel, found: TableModel): TableDifference[] {
+  const {diff, used} = matchNamed(expected.foreignKeys, found.foreignKeys, (k) => k.name, fkSignature, {
+    changed: (e, f) => `foreign key ${e.name}: ${describeFk(e)} expected, ${describeFk(f)} found`,
+    kind: 'foreign-key',
+    label: 'foreign key',
+  })
+  for (const f of found.foreignKeys) if (!used.has(f)) diff.push({text: `foreign key ${f.name}: ${describeFk(f)} not expected (extra on target)`})
+  return diff
+}
+
+/**
+ * Pairs expected and found objects (indexes, foreign keys): first by name with the same
+ * signature, then the same signature under another name (the same object, renamed), then the
+ * same name with another signature (changed); what is left of `expected` is missing. Returns the
+ * differences and the found objects that were paired, so the caller can report the extras.
+ */
+function matchNamed<T>(
+  expected: readonly T[],
+  found: readonly T[],
+  name: (x: T) => string,
+  signature: (x: T) => string,
+  o: {changed: (e: T, f: T) => string; kind: 'index' | 'foreign-key'; label: string},
+): {diff: TableDifference[]; used: Set<T>} {
   const diff: TableDifference[] = []
-  const used = new Set<ForeignKeyModel>()
-  const foundByName = new Map(found.foreignKeys.map((k) => [lower(k.name), k]))
-  const pending: ForeignKeyModel[] = []
-  for (const e of expected.foreignKeys) {
-    const f = foundByName.get(lower(e.name))
-    if (f !== undefined && fkSignature(f) === fkSignature(e)) used.add(f)
+  const used = new Set<T>()
+  const foundByName = new Map(found.map((f) => [lower(name(f)), f]))
+  const pending: T[] = []
+  for (const e of expected) {
+    const f = foundByName.get(lower(name(e)))
+    if (f !== undefined && signature(f) === signature(e)) used.add(f)
     else pending.push(e)
   }
   for (const e of pending) {
-    const twin = found.foreignKeys.find((f) => !used.has(f) && fkSignature(f) === fkSignature(e))
+    const twin = found.find((f) => !used.has(f) && signature(f) === signature(e))
     if (twin !== undefined) {
       used.add(twin)
       continue
     }
-    const sameName = foundByName.get(lower(e.name))
+    const sameName = foundByName.get(lower(name(e)))
     if (sameName !== undefined && !used.has(sameName)) {
       used.add(sameName)
-      diff.push({text: `foreign key ${e.name}: ${describeFk(e)} expected, ${describeFk(sameName)} found`})
+      diff.push({text: o.changed(e, sameName)})
     } else {
-      diff.push({text: `foreign key ${e.name}: missing on target`, missing: {kind: 'foreign-key', name: e.name}})
+      diff.push({text: `${o.label} ${name(e)}: missing on target`, missing: {kind: o.kind, name: name(e)}})
     }
   }
-  for (const f of found.foreignKeys) if (!used.has(f)) diff.push({text: `foreign key ${f.name}: ${describeFk(f)} not expected (extra on target)`})
-  return diff
+  return {diff, used}
 }
 
 function diffChecks(expected: TableModel, found: TableModel): TableDifference[] {

@@ -8,6 +8,7 @@
  * Types are tracked because T-SQL overloads operators MySQL does not: `+` concatenates strings,
  * and int / int divides without remainder.
  */
+import {mysqlDialect} from '../../engines/mysql/mysql-dialect.js'
 import {quoteLiteral} from '../../engines/mysql/mysql-introspector.js'
 
 export type ExprType = 'int' | 'decimal' | 'string' | 'bool' | 'other'
@@ -360,7 +361,7 @@ function print(node: Node, columnType: (name: string) => ExprType | null): Print
     case 'column': {
       const type = columnType(node.name)
       if (type === null) throw new Refused(`unknown column ${node.name}`)
-      return atom('`' + node.name.replaceAll('`', '``') + '`', type)
+      return atom(mysqlDialect.quoteIdentifier(node.name), type)
     }
     case 'literal':
       return atom(node.sql, node.type)
