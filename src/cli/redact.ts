@@ -30,7 +30,7 @@ export function redact(text: string): string {
   let out = text
   for (const s of known) if (out.includes(s)) out = out.split(s).join(MASK)
   for (const [re, rep] of PATTERNS) out = out.replace(re, rep as (m: string, ...g: string[]) => string)
-  return out.replace(/(?<![\d])\d{13,19}(?![\d])/g, (digits) => (luhnValid(digits) ? `${MASK}${digits.slice(-4)}` : digits))
+  return out.replace(/(?<!\d|\d\.)\d{13,19}(?!\d)/g, (digits) => (luhnValid(digits) ? `${MASK}${digits.slice(-4)}` : digits))
 }
 
 /** Luhn check, used to mask card-like digit runs (PCI DSS: a PAN never reaches a log). */

@@ -4,6 +4,7 @@
  */
 import type {Secret} from '../cli/redact.js'
 import type {EngineName, MysqlFlavor, SchemaModel, ServerInfo, TableModel} from './model.js'
+import type {ReplicationSupport} from './replication.js'
 
 export type TlsMode = 'disable' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
 
@@ -83,6 +84,8 @@ export interface Engine {
    * sample copy's write half). The table is TEMPORARY and dropped, so nothing is left behind.
    */
   measureWrite?(bytes: number, rows: number, options?: SampleOptions): Promise<SampleResult>
+  /** Keyset chunk reads, change capture and the target writer (payctl replicate); see replication.ts. */
+  readonly replication?: ReplicationSupport
 }
 
 export interface TableWriteCount {

@@ -16,6 +16,10 @@ import {mysqlDialect} from './mysql-dialect.js'
 import {introspectSchema, type MysqlServerFacts, readServerFacts} from './mysql-introspector.js'
 import {PING} from './mysql-queries.js'
 import {readTableWriteCounts, sampleTableRows, writeSizingProbe} from './mysql-sampling.js'
+import type {ReplicationSupport} from '../replication.js'
+import {MysqlCapture} from './mysql-capture.js'
+import {MysqlReplication} from './mysql-replication.js'
+import {SESSION_UTC} from './mysql-replication-sql.js'
 
 /**
  * TLS settings for mysql2. mysql2 derives the name it checks from `host` and offers no
@@ -60,8 +64,8 @@ export function sslOptions(o: Pick<ConnectionOptions, 'host' | 'tls' | 'label'>,
 
 /**
  * The pool configuration. Numbers that must not lose precision come back as strings: DECIMAL
- * money (decimalNumbers false), BIGINT ids (bigNumberStrings) and dates (dateStrings, no time-zone
- * shift through a JavaScript Date).
+ * money (decimalNumbers false), BIGINT ids (bigNumberStrings), dates (dateStrings, no time-zone
+ * shift through a JavaScript Date) and JSON (jsonStrings: the text as stored, which replication copies byte for byte).
  */
 export function poolOptions(o: ConnectionOptions, ssl: SslOptions | undefined): PoolOptions {
   return {
@@ -78,6 +82,8 @@ export function poolOptions(o: ConnectionOptions, ssl: SslOptions | undefined): 
     supportBigNumbers: true,
     bigNumberStrings: true,
     decimalNumbers: false,
+    // JSON as the server's text: MariaDB keeps JSON as text, and a parsed and re-serialised value differs in bytes
+    jsonStrings: true,
     ...(ssl === undefined ? {} : {ssl}),
   }
 }
@@ -149,8 +155,33 @@ export class MysqlEngine implements Engine {
   #pool: Pool | null = null
   #connecting: Promise<void> | null = null
   #facts: Promise<MysqlServerFacts> | null = null
+  #ssl: SslOptions | undefined = undefined
+  #replication: MysqlReplication | null = null
 
   constructor(readonly options: ConnectionOptions) {}
+
+  get replication(): ReplicationSupport {
+    const query = <T>(sql: string, params?: readonly unknown[]): Promise<T[]> => this.query<T>(sql, params)
+    this.#replication ??= new MysqlReplication({
+      options: this.options,
+      pool: async () => {
+        await this.connect()
+        if (this.#pool === null) throw new Error('MysqlEngine: the pool is closed')
+        return this.#pool
+      },
+      mapError: (err, sql) => mapQueryError(err, this.options, sql),
+      capture: new MysqlCapture({
+        options: this.options,
+        serverInfo: () => this.serverInfo(),
+        query,
+        connectionConfig: () => {
+          const {connectionLimit: _limit, database: _database, ...config} = poolOptions(this.options, this.#ssl)
+          return config
+        },
+      }),
+    })
+    return this.#replication
+  }
 
   connect(signal?: AbortSignal): Promise<void> {
     this.#connecting ??= this.#open(signal).catch((err: unknown) => {
@@ -173,10 +204,13 @@ export class MysqlEngine implements Engine {
     try {
       try {
         this.#pool = await this.#tryPool(ssl)
+        this.#ssl = ssl
       } catch (err) {
         // "prefer" means TLS when the server offers it, plain otherwise (as libmysqlclient's PREFERRED).
-        if (o.tls.mode === 'prefer' && codesOf(err).includes('HANDSHAKE_NO_SSL_SUPPORT')) this.#pool = await this.#tryPool(undefined)
-        else throw err
+        if (o.tls.mode === 'prefer' && codesOf(err).includes('HANDSHAKE_NO_SSL_SUPPORT')) {
+          ssl = undefined
+          this.#pool = await this.#tryPool(undefined)
+        } else throw err
       }
     } catch (err) {
       throw mapConnectError(err, o)
@@ -187,6 +221,10 @@ export class MysqlEngine implements Engine {
   /** A pool whose first connection answered; the driver's error as it is otherwise. */
   async #tryPool(ssl: SslOptions | undefined): Promise<Pool> {
     const pool = mysql.createPool(poolOptions(this.options, ssl))
+    // TIMESTAMP values read and written in UTC: the session time zone never shifts a copied value
+    pool.pool.on('connection', (conn) => {
+      conn.query(SESSION_UTC)
+    })
     try {
       const conn = await pool.getConnection()
       try {

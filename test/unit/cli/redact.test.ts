@@ -40,3 +40,10 @@ describe('Secret', () => {
     expect(redact('echo Hx7-very-private')).toBe(`echo ${MASK}`)
   })
 })
+
+describe('redact and numbers', () => {
+  test('leaves the fraction digits of a decimal number alone, and still masks a card number', () => {
+    expect(redact('{"lagSeconds":0.4242424242424242}')).toBe('{"lagSeconds":0.4242424242424242}')
+    expect(redact('card 4242424242424242.')).not.toContain('4242424242424242')
+  })
+})

@@ -116,6 +116,7 @@ describe('pool options', () => {
       supportBigNumbers: true,
       bigNumberStrings: true,
       decimalNumbers: false,
+      jsonStrings: true,
     })
   })
 

@@ -1,0 +1,104 @@
+/**
+ * The SQL payctl replicate runs on MySQL-family servers: keyset chunk reads, key bounds, batched
+ * upserts and deletes, and the binlog position. Pure functions of names and counts, pinned by unit
+ * tests; values always travel as `?` placeholders or through mysql2's escaping, never spliced raw.
+ *
+ * Keyset predicates are written out as `a > ? OR (a = ? AND b > ?)` rather than the row
+ * constructor `(a, b) > (?, ?)`: every flavor (MariaDB included) turns the expanded form into a
+ * range on the primary key, while row-constructor ranges are not optimized everywhere.
+ */
+import mysql from 'mysql2'
+import type {ReplicaTable} from '../replication.js'
+import {mysqlDialect} from './mysql-dialect.js'
+
+const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
+const esc = (v: unknown): string => mysql.escape(v as Parameters<typeof mysql.escape>[0])
+
+/**
+ * `k > cursor`, `k >= start` or `k < bound` over a composite key (or a prefix of it: pass only the
+ * prefix's columns), as an expanded OR of ANDs; the inclusive form is inclusive on the last column only.
+ */
+export function keyPredicate(keyColumns: readonly string[], op: '>' | '<' | '>='): string {
+  const parts: string[] = []
+  for (let i = 0; i < keyColumns.length; i++) {
+    const eq = keyColumns.slice(0, i).map((k) => `${q(k)} = ?`)
+    const last = i === keyColumns.length - 1
+    const o = op === '>=' && !last ? '>' : op
+    parts.push([...eq, `${q(keyColumns[i] ?? '')} ${o} ?`].join(' AND '))
+  }
+  return parts.length === 1 ? (parts[0] ?? '') : parts.map((p) => `(${p})`).join(' OR ')
+}
+
+/** The parameters keyPredicate needs for one key value: each prefix of the key, in order. */
+export function keyPredicateParams(key: readonly unknown[]): unknown[] {
+  const out: unknown[] = []
+  for (let i = 0; i < key.length; i++) out.push(...key.slice(0, i + 1))
+  return out
+}
+
+/** Bounds are given by their length (0: none): `after` a full key, `from` and `before` key prefixes. */
+export function readChunkSql(table: ReplicaTable, bounds: {after: number; from: number; before: number}): string {
+  const where: string[] = []
+  if (bounds.after > 0) where.push(`(${keyPredicate(table.keyColumns.slice(0, bounds.after), '>')})`)
+  else if (bounds.from > 0) where.push(`(${keyPredicate(table.keyColumns.slice(0, bounds.from), '>=')})`)
+  if (bounds.before > 0) where.push(`(${keyPredicate(table.keyColumns.slice(0, bounds.before), '<')})`)
+  return (
+    `SELECT ${table.columns.map(q).join(', ')} FROM ${mysqlDialect.qualify(table.schema, table.name)}` +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY ${table.keyColumns.map(q).join(', ')} LIMIT ?`
+  )
+}
+
+export function keyBoundSql(table: ReplicaTable, direction: 'ASC' | 'DESC'): string {
+  return `SELECT ${table.keyColumns.map(q).join(', ')} FROM ${mysqlDialect.qualify(table.schema, table.name)} ORDER BY ${table.keyColumns.map((k) => `${q(k)} ${direction}`).join(', ')} LIMIT 1`
+}
+
+export function countRowsSql(table: ReplicaTable): string {
+  return `SELECT COUNT(*) AS n FROM ${mysqlDialect.qualify(table.schema, table.name)}`
+}
+
+/** A value as it is written: JSON handed over parsed (MySQL 8 JSON columns) goes back as its text. */
+function prepare(value: unknown, json: boolean): unknown {
+  if (json && value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) return JSON.stringify(value)
+  return value
+}
+
+/**
+ * `INSERT ... VALUES (...), (...) ON DUPLICATE KEY UPDATE c = VALUES(c)` with the values escaped in
+ * (one round trip, no 65,535-placeholder limit). VALUES() in the update clause is accepted by every
+ * flavor (MySQL 8.0.20+ deprecates it with a warning but keeps it; TiDB and MariaDB document it).
+ */
+export function upsertSql(table: ReplicaTable, rows: readonly unknown[][]): string {
+  const json = new Set(table.jsonColumns.map((c) => table.columns.indexOf(c)))
+  const tuples = rows.map((row) => `(${row.map((v, i) => esc(prepare(v, json.has(i)))).join(',')})`)
+  const key = new Set(table.keyColumns)
+  const updatable = table.columns.filter((c) => !key.has(c))
+  // a table that is all key: re-assigning a key column to itself makes the statement a no-op on duplicates
+  const assignments = (updatable.length > 0 ? updatable : table.keyColumns.slice(0, 1)).map((c) => `${q(c)} = VALUES(${q(c)})`)
+  return `INSERT INTO ${mysqlDialect.qualify(table.schema, table.name)} (${table.columns.map(q).join(', ')}) VALUES ${tuples.join(',')} ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`
+}
+
+export function deleteKeysSql(table: ReplicaTable, keys: readonly unknown[][]): string {
+  const target = mysqlDialect.qualify(table.schema, table.name)
+  if (table.keyColumns.length === 1) {
+    return `DELETE FROM ${target} WHERE ${q(table.keyColumns[0] ?? '')} IN (${keys.map((k) => esc(k[0])).join(',')})`
+  }
+  const cols = table.keyColumns.map(q)
+  const terms = keys.map((k) => `(${cols.map((c, i) => `${c} = ${esc(k[i])}`).join(' AND ')})`)
+  return `DELETE FROM ${target} WHERE ${terms.join(' OR ')}`
+}
+
+/** Session settings of every replication connection: UTC (TIMESTAMP values travel unshifted) and, on writers, no FK checks. */
+export const SESSION_UTC = "SET time_zone = '+00:00'"
+export const SESSION_NO_FK_CHECKS = 'SET foreign_key_checks = 0'
+
+/** MySQL 8.4 renamed SHOW MASTER STATUS; MariaDB and older MySQL keep the old name. */
+export const SHOW_MASTER_STATUS = 'SHOW MASTER STATUS'
+export const SHOW_BINARY_LOG_STATUS = 'SHOW BINARY LOG STATUS'
+export const SHOW_BINARY_LOGS = 'SHOW BINARY LOGS'
+export const MARIADB_GTID_POS = 'SELECT @@GLOBAL.gtid_binlog_pos AS gtid'
+export const MYSQL_GTID_EXECUTED = 'SELECT @@GLOBAL.gtid_executed AS gtid'
+
+export function truncateSql(table: ReplicaTable): string {
+  return `TRUNCATE TABLE ${mysqlDialect.qualify(table.schema, table.name)}`
+}

@@ -1,0 +1,140 @@
+/**
+ * payctl replicate against the sandbox's real MariaDB servers: the full load and change capture
+ * under concurrent writes, killed with SIGKILL during the copy and again while applying changes,
+ * resumed, and then checked independently of payctl (CHECKSUM TABLE and row counts on both
+ * servers), for three seeds. Also: a source whose binlog cannot be captured is refused before
+ * anything is copied.
+ */
+import mysql, {type Connection} from 'mysql2/promise'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {Prng} from '../../src/sandbox/prng.js'
+import {parseJson, runCli, startCli, type CliProcess} from './cli-helpers.js'
+import type {SandboxEndpoint} from './sandbox-context.js'
+import {startSourceWriters} from './source-writer.js'
+
+const sandbox = inject('sandbox')
+const env = {PAYCTL_CONFIG: sandbox.configPath}
+const CONTROL = 'payctl_control'
+
+function connect(e: SandboxEndpoint, database: string | null = e.database): Promise<Connection> {
+  return mysql.createConnection({host: e.host, port: e.port, user: e.user, password: e.password, ...(database === null ? {} : {database}), dateStrings: true, supportBigNumbers: true, bigNumberStrings: true})
+}
+
+let source: Connection
+let target: Connection
+
+async function tables(): Promise<string[]> {
+  const [rows] = await source.query<mysql.RowDataPacket[]>("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [sandbox.source.database])
+  return rows.map((r) => String(r.t))
+}
+
+async function checksums(conn: Connection, names: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const name of names) {
+    const [[sum]] = await conn.query<mysql.RowDataPacket[]>(`CHECKSUM TABLE \`${name}\` EXTENDED`)
+    const [[count]] = await conn.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM \`${name}\``)
+    out[name] = `${String(count?.n)} rows, checksum ${String(sum?.Checksum)}`
+  }
+  return out
+}
+
+async function copiedRows(): Promise<number> {
+  const [[row]] = await target.query<mysql.RowDataPacket[]>(`SELECT COALESCE(SUM(rows_copied), 0) AS n FROM ${CONTROL}.replication_tables`).catch(() => [[{n: 0}]] as unknown as [mysql.RowDataPacket[]])
+  return Number(row?.n ?? 0)
+}
+
+async function appliedChanges(): Promise<number> {
+  const [[row]] = await target.query<mysql.RowDataPacket[]>(`SELECT JSON_VALUE(status, '$.changesApplied') AS n, JSON_VALUE(status, '$.phase') AS phase FROM ${CONTROL}.replication_state`)
+  return row?.phase === 'replicating' ? Number(row.n ?? 0) : -1
+}
+
+async function waitFor(what: string, cond: () => Promise<boolean>, proc: CliProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let ended = false
+  void proc.done.then(() => (ended = true))
+  while (!(await cond())) {
+    if (ended) throw new Error(`payctl replicate ended before ${what}:\n${proc.output().stderr.slice(-3000)}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+async function emptyTarget(): Promise<void> {
+  await target.query('SET foreign_key_checks = 0')
+  for (const t of await tables()) await target.query(`TRUNCATE TABLE \`${t}\``)
+  await target.query('SET foreign_key_checks = 1')
+  for (const t of ['replication_tables', 'copy_checkpoints', 'capture_positions', 'replication_state']) await target.query(`DELETE FROM ${CONTROL}.${t}`).catch(() => undefined)
+}
+
+beforeAll(async () => {
+  source = await connect(sandbox.source)
+  target = await connect(sandbox.target)
+  const provision = await runCli(['provision'], {env})
+  expect(provision.code, provision.stderr).toBe(0)
+  await emptyTarget()
+})
+
+afterAll(async () => {
+  // the suite's other tests expect an empty target
+  await emptyTarget()
+  await source.end()
+  await target.end()
+})
+
+describe('payctl replicate under live writes, killed and resumed', () => {
+  for (const seed of [11, 23, 47]) {
+    it(`ends with target = source (seed ${seed})`, async () => {
+      await emptyTarget()
+      const rng = new Prng(seed)
+      const writers = startSourceWriters(sandbox.source, seed)
+      const args = ['replicate', '--workers', '2', '--chunk-ms', '20']
+      try {
+        // kill -9 in the middle of the copy, at a seeded number of copied rows
+        const killCopyAt = rng.int(2_000, 12_000)
+        const first = startCli(args, {env})
+        await waitFor(`${killCopyAt} rows copied`, async () => (await copiedRows()) >= killCopyAt, first)
+        first.child.kill('SIGKILL')
+        await first.done
+
+        // resume; kill -9 again once it is applying changes live
+        const second = startCli(args, {env})
+        const killApplyAt = rng.int(20, 200)
+        await waitFor(`${killApplyAt} changes applied`, async () => (await appliedChanges()) >= killApplyAt, second)
+        second.child.kill('SIGKILL')
+        await second.done
+        expect(writers.committed).toBeGreaterThan(0)
+      } finally {
+        await writers.stop()
+      }
+
+      // writers stopped: resume once more and let it catch up
+      const last = await runCli([...args, '--until', 'caught-up', '--json'], {env})
+      expect(last.code, last.stderr).toBe(0)
+      const result = parseJson<{result: {resumed: boolean; status: {phase: string}}}>(last).result
+      expect(result.resumed).toBe(true)
+      expect(result.status.phase).toBe('caught-up')
+
+      const names = await tables()
+      expect(await checksums(target, names)).toEqual(await checksums(source, names))
+    })
+  }
+})
+
+describe('payctl replicate refuses a source it cannot capture', () => {
+  it('exits 3 naming binlog_row_image before copying anything', async () => {
+    await emptyTarget()
+    await source.query("SET GLOBAL binlog_row_image = 'MINIMAL'")
+    try {
+      const run = await runCli(['replicate', '--until', 'caught-up', '--json'], {env})
+      expect(run.code, run.stderr).toBe(3)
+      const out = parseJson<{error: {code: string; message: string}}>(run)
+      expect(out.error.code).toBe('PAYCTL_CAPTURE_NOT_READY')
+      expect(out.error.message).toContain('binlog_row_image = FULL')
+    } finally {
+      await source.query("SET GLOBAL binlog_row_image = 'FULL'")
+    }
+    expect(await copiedRows()).toBe(0)
+    const [[row]] = await target.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM customers')
+    expect(Number(row?.n)).toBe(0)
+  })
+})
