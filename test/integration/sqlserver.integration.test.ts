@@ -2,7 +2,9 @@
  * The SQL Server engine against a real server, when one is at hand: set
  * PAYCTL_TEST_SQLSERVER_URL=sqlserver://user:password@host:port/database?encrypt=false.
  * Creates a small payments schema in a scratch schema, introspects it through SqlServerEngine,
- * checks the model, and drops the scratch schema again; also checks the login failures.
+ * checks the model, and drops the scratch schema again; also checks the login failures, and
+ * (when the login may run sys.sp_cdc_enable_db and SQL Server Agent runs) replication: keyset
+ * chunks and CDC capture of an insert, an update and a delete on a scratch table.
  */
 import mssql from 'mssql'
 import type {ConnectionPool} from 'mssql'
@@ -11,6 +13,7 @@ import {PayctlError} from '../../src/cli/errors.js'
 import {Secret} from '../../src/cli/redact.js'
 import type {ConnectionOptions, TlsMode} from '../../src/engines/engine.js'
 import type {SchemaModel, TableModel} from '../../src/engines/model.js'
+import {type CapturedTransaction, replicaTable} from '../../src/engines/replication.js'
 import {qualify, quoteIdentifier} from '../../src/engines/sqlserver/sqlserver-dialect.js'
 import {SqlServerEngine} from '../../src/engines/sqlserver/sqlserver-engine.js'
 
@@ -210,6 +213,86 @@ describe.runIf(Boolean(rawUrl))('SQL Server engine (real server)', () => {
   it('introspects only the tables asked for', async () => {
     const model = await engine.introspect({tables: [`${scratch}.payments`]})
     expect(model.tables.map((t) => t.name)).toEqual(['payments'])
+  })
+
+  it('reads keyset chunks and captures an insert, update and delete through CDC', async () => {
+    const [db] = (await admin.request().query<{is_cdc_enabled: boolean}>('SELECT is_cdc_enabled FROM sys.databases WHERE database_id = DB_ID();')).recordset
+    if (db?.is_cdc_enabled !== true) await admin.request().batch('EXEC sys.sp_cdc_enable_db;')
+    const name = 'cdc_scratch'
+    await admin.request().batch(`CREATE TABLE ${q(name)} (
+      account_id int NOT NULL,
+      entry_no bigint NOT NULL,
+      amount decimal(19,4) NOT NULL,
+      fee money NULL,
+      booked_at datetime2(7) NOT NULL,
+      authorized_at datetimeoffset(3) NULL,
+      public_id uniqueidentifier NOT NULL,
+      is_test bit NOT NULL,
+      CONSTRAINT PK_cdc_scratch PRIMARY KEY (account_id, entry_no)
+    );`)
+    const instance = `${scratch}_${name}`.slice(0, 100)
+    await admin
+      .request()
+      .batch(`EXEC sys.sp_cdc_enable_table @source_schema = N'${scratch}', @source_name = N'${name}', @role_name = NULL, @supports_net_changes = 0, @capture_instance = N'${instance}';`)
+    try {
+      await admin.request().batch(`INSERT INTO ${q(name)} VALUES
+        (1, 1, 10.5, 1.25, '2024-01-02 03:04:05.1234567', '2024-01-02 05:04:05.123 +02:00', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 1),
+        (1, 2, 20, NULL, '2024-01-02 03:04:05', NULL, 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A12', 0),
+        (2, 1, 30, NULL, '2024-01-02 03:04:05', NULL, 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A13', 0);`)
+      const model = await engine.introspect({tables: [`${scratch}.${name}`]})
+      const t = tableOf(model, name)
+      const rt = replicaTable(t)
+      if (rt === null) throw new Error('the scratch table has a key')
+      const replication = engine.replication
+
+      const first = await replication.readChunk({table: rt, after: null, before: null, limit: 2})
+      expect(first.rows).toEqual([
+        [1, '1', '10.5000', '1.2500', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 1],
+        [1, '2', '20.0000', null, '2024-01-02 03:04:05.000000', null, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 0],
+      ])
+      const rest = await replication.readChunk({table: rt, after: [1, '2'], before: [3, '0'], limit: 2})
+      expect(rest.rows.map((r) => [r[0], r[1]])).toEqual([[2, '1']])
+      await expect(replication.keyBounds(rt)).resolves.toEqual({min: [1, '1'], max: [2, '1']})
+      await expect(replication.countRows(rt)).resolves.toBe(3)
+
+      // the capture job must have recorded something before there is a max LSN
+      let start: Awaited<ReturnType<typeof replication.capture.currentPosition>> | null = null
+      for (let i = 0; i < 60 && start === null; i++) {
+        start = await replication.capture.currentPosition().catch(() => null)
+        if (start === null) await new Promise((r) => setTimeout(r, 1000))
+      }
+      if (start === null) throw new Error('CDC recorded no max LSN within a minute: is SQL Server Agent running?')
+      await replication.capture.checkPrerequisites([t])
+
+      await admin.request().batch(`INSERT INTO ${q(name)} VALUES (3, 1, 40, NULL, '2024-02-03 04:05:06', NULL, NEWID(), 0);`)
+      await admin.request().batch(`UPDATE ${q(name)} SET amount = 11.25 WHERE account_id = 1 AND entry_no = 1;`)
+      await admin.request().batch(`DELETE FROM ${q(name)} WHERE account_id = 2 AND entry_no = 1;`)
+
+      const ac = new AbortController()
+      const timeout = setTimeout(() => ac.abort(), 90_000)
+      const stream = replication.capture.open(start, [t], ac.signal)
+      const changes: CapturedTransaction['changes'] = []
+      try {
+        for await (const event of stream) {
+          if (event.kind === 'ddl') throw new Error(`unexpected DDL: ${event.statement}`)
+          // the three rows inserted before the start may come too, when the capture job had not harvested them yet
+          changes.push(...event.changes.filter((c) => !(c.op === 'insert' && c.after?.['account_id'] !== 3)))
+          if (changes.length >= 3) break
+        }
+      } finally {
+        clearTimeout(timeout)
+        await stream.close()
+      }
+      expect(changes.map((c) => c.op)).toEqual(['insert', 'update', 'delete'])
+      expect(changes[0]?.after).toMatchObject({account_id: 3, entry_no: '1', amount: '40.0000', booked_at: '2024-02-03 04:05:06.000000'})
+      expect(changes[1]?.before).toMatchObject({account_id: 1, entry_no: '1', amount: '10.5000'})
+      expect(changes[1]?.after).toMatchObject({account_id: 1, entry_no: '1', amount: '11.2500'})
+      expect(changes[2]?.before).toMatchObject({account_id: 2, entry_no: '1'})
+      expect(changes[2]?.after).toBeNull()
+    } finally {
+      await admin.request().batch(`EXEC sys.sp_cdc_disable_table @source_schema = N'${scratch}', @source_name = N'${name}', @capture_instance = N'${instance}';`)
+      await admin.request().batch(`DROP TABLE IF EXISTS ${q(name)};`)
+    }
   })
 
   it('fails a wrong password with exit 3 and never shows the password', async () => {

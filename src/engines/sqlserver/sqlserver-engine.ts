@@ -16,6 +16,7 @@ import type {SchemaModel, ServerInfo, TableModel} from '../model.js'
 import {rowBytes, sampleKeyColumns, secondsSince} from '../sampling.js'
 import {introspect, type QueryParams, readServerInfo} from './sqlserver-introspector.js'
 import {SqlServerDialect} from './sqlserver-dialect.js'
+import {SqlServerReplication} from './sqlserver-replication.js'
 import {sampleRowsQuery, TABLE_WRITE_COUNTS_QUERY} from './sqlserver-queries.js'
 
 /** Server error number for "Cannot open database ... requested by the login". */
@@ -148,12 +149,42 @@ export class SqlServerEngine implements Engine {
   readonly flavor = 'sqlserver' as const
   readonly dialect = new SqlServerDialect()
   readonly options: ConnectionOptions
+  /** Keyset chunk reads, CDC capture and the reverse-replication writer (sqlserver-replication.ts). */
+  readonly replication: SqlServerReplication
   #pool: ConnectionPool | null = null
   #connecting: Promise<void> | null = null
   #loginErrorNumbers = new Set<number>()
 
   constructor(options: ConnectionOptions) {
     this.options = options
+    this.replication = new SqlServerReplication({
+      connection: options,
+      pool: async (signal) => {
+        await this.connect(signal)
+        if (this.#pool === null) throw new mssql.ConnectionError('The SQL Server connection is closed.', 'ENOTOPEN')
+        return this.#pool
+      },
+      dedicatedPool: () => this.#dedicatedPool(),
+    })
+  }
+
+  /** A pool of one connection with this engine's settings, for the replication writer's session (which closes it). */
+  async #dedicatedPool(): Promise<ConnectionPool> {
+    let files: {ca?: string; cert?: string; key?: string}
+    try {
+      files = await readTlsFiles(this.options.tls)
+    } catch (err) {
+      throw connectionError('tls', this.options, err)
+    }
+    const pool = new mssql.ConnectionPool({...this.#driverConfig(files), pool: {max: 1, min: 0}})
+    pool.on('error', () => {})
+    try {
+      await pool.connect()
+    } catch (err) {
+      await pool.close().catch(() => {})
+      throw mapConnectError(err, this.options)
+    }
+    return pool
   }
 
   async connect(signal?: AbortSignal): Promise<void> {
