@@ -1,5 +1,6 @@
 import {PayctlCommand} from '../cli/base-command.js'
 import {configFlag} from '../cli/flags.js'
+import {formatDuration} from '../cli/output.js'
 import {renderReplicationStatus} from '../cli/render-replication.js'
 import {findConfigPath, loadConfig, resolveConnection} from '../config/index.js'
 import {replicationOverview, type ReplicationOverview} from '../migrators/replicate/control.js'
@@ -18,7 +19,7 @@ export default class Status extends PayctlCommand<{replication: ReplicationOverv
       ? `replicate is running (pid ${replication.pid ?? '?'} on ${replication.host ?? '?'}, last heartbeat ${(replication.heartbeatAgeSeconds ?? 0).toFixed(1)} s ago)`
       : replication.heartbeatAgeSeconds === null
         ? 'replicate has not run yet'
-        : `replicate is not running (last heartbeat ${Math.round(replication.heartbeatAgeSeconds)} s ago); its last status:`
+        : `replicate is not running (last heartbeat ${formatDuration(replication.heartbeatAgeSeconds * 1000)} ago); its last status:`
     this.out(who + (replication.paused === null ? '' : `\npaused by ${replication.paused.by ?? '?'}${replication.paused.reason === null ? '' : `: ${replication.paused.reason}`}`))
     if (replication.status !== null) this.out(renderReplicationStatus(replication.status))
     return {replication}

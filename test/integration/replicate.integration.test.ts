@@ -1,12 +1,22 @@
 /**
  * payctl replicate against the sandbox's real MariaDB servers: the full load and change capture
- * under concurrent writes, killed with SIGKILL during the copy and again while applying changes,
+ * under concurrent writes (the payment service driven by the open-model load generator: customers,
+ * cards, intents, captures, cancels, refunds, wallets; plus SQL writers for updates and deletes
+ * the API does not make), killed with SIGKILL during the copy and again while applying changes,
  * resumed, and then checked independently of payctl (CHECKSUM TABLE and row counts on both
  * servers), for three seeds. Also: a source whose binlog cannot be captured is refused before
  * anything is copied.
  */
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import mysql, {type Connection} from 'mysql2/promise'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {startLoad} from '../../src/load/generator.js'
+import {renderLoadResult} from '../../src/load/report.js'
+import {writesScenario} from '../../src/load/scenarios.js'
+import {instanceId, instanceUrl, type SpawnedInstance, startInstances, stopInstances} from '../../src/runtime-manager/index.js'
+import {runtimePaths} from '../../src/sandbox/index.js'
 import {Prng} from '../../src/sandbox/prng.js'
 import {parseJson, runCli, startCli, type CliProcess} from './cli-helpers.js'
 import type {SandboxEndpoint} from './sandbox-context.js'
@@ -22,6 +32,8 @@ function connect(e: SandboxEndpoint, database: string | null = e.database): Prom
 
 let source: Connection
 let target: Connection
+let work: string
+let instances: SpawnedInstance[] = []
 
 async function tables(): Promise<string[]> {
   const [rows] = await source.query<mysql.RowDataPacket[]>("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", [sandbox.source.database])
@@ -69,12 +81,19 @@ async function emptyTarget(): Promise<void> {
 beforeAll(async () => {
   source = await connect(sandbox.source)
   target = await connect(sandbox.target)
+  work = await mkdtemp(path.join(tmpdir(), 'payctl-replicate-it-'))
+  instances = await startInstances({configPath: sandbox.configPath, fingerprintKeyFile: runtimePaths(sandbox.dir).fingerprintKeyFile, ids: [instanceId(1)], basePort: 0, logDir: work, detached: false})
   const provision = await runCli(['provision'], {env})
   expect(provision.code, provision.stderr).toBe(0)
   await emptyTarget()
 })
 
 afterAll(async () => {
+  await stopInstances(
+    instances.map((i) => i.record),
+    {configPath: sandbox.configPath},
+  )
+  await rm(work, {recursive: true, force: true})
   // the suite's other tests expect an empty target
   await emptyTarget()
   await source.end()
@@ -87,6 +106,8 @@ describe('payctl replicate under live writes, killed and resumed', () => {
       await emptyTarget()
       const rng = new Prng(seed)
       const writers = startSourceWriters(sandbox.source, seed)
+      const url = instanceUrl((instances[0] as SpawnedInstance).record)
+      const load = startLoad({targets: [url], ratePerSecond: 40, maxInFlight: 40, scenario: writesScenario(), seed, requestTimeoutMs: 10_000})
       const args = ['replicate', '--workers', '2', '--chunk-ms', '20']
       try {
         // kill -9 in the middle of the copy, at a seeded number of copied rows
@@ -104,7 +125,11 @@ describe('payctl replicate under live writes, killed and resumed', () => {
         await second.done
         expect(writers.committed).toBeGreaterThan(0)
       } finally {
+        const result = await load.stop()
         await writers.stop()
+        // the API's writes went through while replicate was killed and resumed
+        expect(result.requests.failed, renderLoadResult(result, {colour: false})).toBe(0)
+        expect(result.iterations.completed).toBeGreaterThan(0)
       }
 
       // writers stopped: resume once more and let it catch up
@@ -136,5 +161,51 @@ describe('payctl replicate refuses a source it cannot capture', () => {
     expect(await copiedRows()).toBe(0)
     const [[row]] = await target.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM customers')
     expect(Number(row?.n)).toBe(0)
+  })
+})
+
+describe('payctl replicate pause / resume and payctl status', () => {
+  it('a pause holds the applier (status says so), resume applies what waited, SIGINT stops it with exit 130', async () => {
+    await emptyTarget()
+    const first = await runCli(['replicate', '--until', 'caught-up'], {env})
+    expect(first.code, first.stderr).toBe(0)
+    const proc = startCli(['replicate'], {env})
+    try {
+      await waitFor('live replication', async () => (await appliedChanges()) >= 0, proc)
+      const pause = await runCli(['replicate', 'pause', '--reason', 'month-end batch', '--json'], {env})
+      expect(pause.code, pause.stderr).toBe(0)
+      type Overview = {result: {replication: {running: boolean; paused: {reason: string} | null; status: {at: string; throttled: string | null; phase: string} | null}}}
+      const status = async (): Promise<Overview['result']['replication']> => parseJson<Overview>(await runCli(['status', '--json'], {env})).result.replication
+      await waitFor('the pause to be seen', async () => (await status()).status?.throttled?.includes('month-end batch') === true, proc)
+      const seen = await status()
+      expect(seen.running).toBe(true)
+      expect(seen.paused?.reason).toBe('month-end batch')
+
+      await source.query("UPDATE customers SET name = 'held back' WHERE id = 1")
+      // two heartbeats after the change: the process is alive and still holding it back
+      const after = (await status()).status?.at
+      await waitFor('two more heartbeats', async () => {
+        const at = (await status()).status?.at
+        return at !== undefined && after !== undefined && at > after && Date.parse(at) - Date.parse(after) >= 1500
+      }, proc)
+      const [[held]] = await target.query<mysql.RowDataPacket[]>('SELECT name FROM customers WHERE id = 1')
+      expect(held?.name).not.toBe('held back')
+
+      const resume = await runCli(['replicate', 'resume'], {env})
+      expect(resume.code, resume.stderr).toBe(0)
+      await waitFor('the held change to be applied', async () => {
+        const [[row]] = await target.query<mysql.RowDataPacket[]>('SELECT name FROM customers WHERE id = 1')
+        return row?.name === 'held back'
+      }, proc)
+    } finally {
+      proc.child.kill('SIGINT')
+    }
+    const end = await proc.done
+    expect(end.code, end.stderr).toBe(130)
+    const [[audit]] = await target.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${CONTROL}.audit_log WHERE action IN ('replicate.pause', 'replicate.resume')`)
+    expect(Number(audit?.n)).toBeGreaterThanOrEqual(2)
+    const stopped = parseJson<{result: {replication: {running: boolean; status: {phase: string}}}}>(await runCli(['status', '--json'], {env})).result.replication
+    expect(stopped.running).toBe(false)
+    expect(stopped.status.phase).toBe('stopped')
   })
 })

@@ -152,6 +152,7 @@ interface ZongJiLike {
 class BinlogStream implements ChangeStream {
   readonly #queue: CapturedEvent[] = []
   #pending: RowChange[] = []
+  #inTransaction = false
   #zj: ZongJiLike | null = null
   #error: unknown = null
   #closed = false
@@ -175,6 +176,7 @@ class BinlogStream implements ChangeStream {
     const from = this.#resumeFrom
     if (from.kind !== 'binlog') return
     this.#pending = []
+    this.#inTransaction = false
     const zj = new ZongJi(this.deps.connectionConfig()) as unknown as ZongJiLike
     this.#zj = zj
     zj.on('binlog', (e) => {
@@ -190,7 +192,6 @@ class BinlogStream implements ChangeStream {
       serverId: randomInt(100_000_000, 4_000_000_000),
       filename: from.file,
       position: from.pos,
-      includeEvents: ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query'],
       includeSchema: {[database]: this.tables.map((t) => t.name)},
     })
   }
@@ -229,18 +230,38 @@ class BinlogStream implements ChangeStream {
       }
       return
     }
-    const position = (): CapturePosition => ({kind: 'binlog', file: zj.options.filename ?? (this.#resumeFrom.kind === 'binlog' ? this.#resumeFrom.file : ''), pos: e.nextPosition, gtid: zj.gtidSet ?? null})
+    const file = (): string => zj.options.filename ?? (this.#resumeFrom.kind === 'binlog' ? this.#resumeFrom.file : '')
+    const position = (): CapturePosition => ({kind: 'binlog', file: file(), pos: e.nextPosition, gtid: zj.gtidSet ?? null})
     if (name === 'xid' || (name === 'query' && /^\s*COMMIT\b/i.test(e.query ?? ''))) {
       if (e.nextPosition > 0) this.#push({kind: 'transaction', position: position(), commitTimeMs: e.timestamp, changes: this.#pending})
       this.#pending = []
+      this.#inTransaction = false
+      return
+    }
+    if (name === 'gtid' || name === 'mariadbgtid' || name === 'anonymousgtid') {
+      this.#inTransaction = true
       return
     }
     if (name === 'query') {
       const statement = e.query ?? ''
-      if (/^\s*(BEGIN|XA\s)/i.test(statement)) return
+      if (/^\s*(BEGIN|XA\s)/i.test(statement)) {
+        this.#inTransaction = true
+        return
+      }
+      // a DDL statement is its own transaction (no commit marker follows it)
+      this.#inTransaction = false
       if (ddlTouches(statement, this.deps.options.database, [...this.#tableNames]) && (e.schema === this.deps.options.database || statement.toLowerCase().includes(this.deps.options.database.toLowerCase()))) {
         this.#push({kind: 'ddl', position: position(), commitTimeMs: e.timestamp, schema: e.schema ?? '', statement})
+        return
       }
+      if (e.nextPosition > 0) this.#push({kind: 'transaction', position: position(), commitTimeMs: e.timestamp, changes: []})
+      return
+    }
+    // Between transactions (rotate, format description, GTID list, checkpoint, heartbeat): the
+    // position moves with them, so a caught-up applier reaches the source's reported position
+    // even when the binlog ends in such events (a rotation after a server restart, say).
+    if (!this.#inTransaction && name !== 'tablemap' && (zj.options.position ?? 0) > 0) {
+      this.#push({kind: 'transaction', position: {kind: 'binlog', file: file(), pos: zj.options.position ?? 0, gtid: zj.gtidSet ?? null}, commitTimeMs: e.timestamp, changes: []})
     }
   }
 

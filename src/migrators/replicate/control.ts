@@ -11,7 +11,7 @@ import {withEngine} from '../../engines/open.js'
 import {operatorName, type ReplicationStatus} from './replicate.js'
 
 export interface ReplicationOverview {
-  /** Whether a replicate process published a heartbeat in the last 5 seconds. */
+  /** Whether a replicate process published a heartbeat in the last 5 seconds and has not ended. */
   running: boolean
   heartbeatAgeSeconds: number | null
   host: string | null
@@ -48,13 +48,16 @@ export function replicationOverview(target: ConnectionOptions, database: string)
     const state = await store.state(q)
     const tables = await store.tables(q)
     const age = state?.heartbeatAgeMs ?? null
+    const status = (state?.status ?? null) as ReplicationStatus | null
+    // a process that ended wrote its last status with phase caught-up or stopped
+    const ended = status !== null && (status.phase === 'caught-up' || status.phase === 'stopped')
     return {
-      running: age !== null && age < LIVE_HEARTBEAT_MS,
+      running: age !== null && age < LIVE_HEARTBEAT_MS && !ended,
       heartbeatAgeSeconds: age === null ? null : age / 1000,
       host: state?.host ?? null,
       pid: state?.pid ?? null,
       paused: state?.paused === true ? {by: state.pauseBy, reason: state.pauseReason} : null,
-      status: (state?.status ?? null) as ReplicationStatus | null,
+      status,
       tables,
     }
   })
