@@ -209,3 +209,19 @@ describe('payctl replicate pause / resume and payctl status', () => {
     expect(stopped.status.phase).toBe('stopped')
   })
 })
+
+describe('one replicate at a time', () => {
+  it('a second payctl replicate is refused with exit 3 while the first runs', async () => {
+    await emptyTarget()
+    const proc = startCli(['replicate'], {env})
+    try {
+      await waitFor('live replication', async () => (await appliedChanges()) >= 0, proc)
+      const second = await runCli(['replicate', '--json'], {env})
+      expect(second.code, second.stderr).toBe(3)
+      expect(parseJson<{error: {code: string}}>(second).error.code).toBe('PAYCTL_REPLICATE_RUNNING')
+    } finally {
+      proc.child.kill('SIGTERM')
+    }
+    expect((await proc.done).code).toBe(130)
+  })
+})

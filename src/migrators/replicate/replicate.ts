@@ -190,6 +190,15 @@ async function run(o: ReplicateOptions, sourceEngine: Engine, targetEngine: Engi
   writers.push(control0)
   const cq = <T>(sql: string, p?: readonly unknown[]): Promise<T[]> => control0.query<T>(sql, p)
 
+  // one replicate per control store: a second one would race the first's checkpoints
+  const other = await store.state(cq)
+  const otherStatus = other?.status as {phase?: string} | null | undefined
+  if (other !== null && other.heartbeatAgeMs !== null && other.heartbeatAgeMs < 5_000 && otherStatus?.phase !== 'caught-up' && otherStatus?.phase !== 'stopped' && !deadHere(other.host, other.pid)) {
+    throw new EnvironmentError('PAYCTL_REPLICATE_RUNNING', `Another payctl replicate is running (pid ${other.pid ?? '?'} on ${other.host ?? '?'}, heartbeat ${Math.round(other.heartbeatAgeMs)} ms ago).`, {
+      actions: ['Stop that one first (Ctrl-C or SIGTERM; it saves its state), or watch it with payctl status.'],
+    })
+  }
+
   if (o.restart) {
     await store.reset(cq)
     for (const p of pairs) await (target.truncate?.(p.target) ?? Promise.resolve())
@@ -391,6 +400,18 @@ async function run(o: ReplicateOptions, sourceEngine: Engine, targetEngine: Engi
     lagSeconds: status.lagSeconds,
     stoppedBy: o.signal?.aborted === true ? 'signal' : 'caught-up',
     status,
+  }
+}
+
+/** A process on this host that no longer exists (killed with -9: its heartbeat is recent but nobody is behind it). */
+function deadHere(host: string | null, pid: number | null): boolean {
+  if (host !== hostname() || pid === null) return false
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (err) {
+    return (err as {code?: string}).code === 'ESRCH'
   }
 }
 
