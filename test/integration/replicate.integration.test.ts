@@ -225,3 +225,18 @@ describe('one replicate at a time', () => {
     expect((await proc.done).code).toBe(130)
   })
 })
+
+describe('a target that refuses LOAD DATA LOCAL', () => {
+  it('is copied with multi-row upserts instead, to the same result', async () => {
+    await emptyTarget()
+    await target.query('SET GLOBAL local_infile = 0')
+    try {
+      const run = await runCli(['replicate', '--until', 'caught-up'], {env})
+      expect(run.code, run.stderr).toBe(0)
+    } finally {
+      await target.query('SET GLOBAL local_infile = 1')
+    }
+    const names = await tables()
+    expect(await checksums(target, names)).toEqual(await checksums(source, names))
+  })
+})

@@ -47,7 +47,7 @@ export function startSourceWriters(endpoint: SandboxEndpoint, seed: number, conc
           await conn.query('UPDATE customers SET email = ?, name = NULL, metadata = JSON_SET(COALESCE(metadata, JSON_OBJECT()), "$.touched", ?) WHERE id = ?', [`u${rng.u32()}@example.org`, rng.int(1, 1e6), rng.int(1, customers)])
         } else if (pick === 2) {
           await conn.query('UPDATE payment_intents SET description = ?, amount_capturable = 0, version = version + 1, updated_at = UTC_TIMESTAMP(6) WHERE id = ?', [
-            rng.chance(0.2) ? '' : `desc ${rng.u32()} ünïcödé`,
+            rng.chance(0.2) ? '' : rng.chance(0.5) ? `desc ${rng.u32()} ünïcödé` : `tab\there\nline "q" back\\slash ${rng.u32()}`,
             rng.int(1, intents),
           ])
         } else if (pick === 3) {

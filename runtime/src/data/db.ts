@@ -51,7 +51,8 @@ interface MysqlError {
   errno?: number
 }
 
-const DEADLOCK_RETRIES = 3
+/** Attempts of a transaction that InnoDB chose as a deadlock victim; each retry waits a little longer, with jitter, so two victims do not collide again. */
+const DEADLOCK_ATTEMPTS = 6
 
 function isDeadlock(error: unknown): boolean {
   const e = error as MysqlError
@@ -111,6 +112,7 @@ export class MysqlDb implements Db {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const conn = await this.pool.getConnection()
+      let released = false
       try {
         await conn.beginTransaction()
         const tx: Queryable = {
@@ -125,10 +127,15 @@ export class MysqlDb implements Db {
         await conn.rollback().catch(() => undefined)
         // InnoDB picked this transaction as a deadlock victim and rolled it back whole: running
         // it again is safe, and the other side has committed by now.
-        if (isDeadlock(error) && attempt < DEADLOCK_RETRIES) continue
+        if (isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS) {
+          conn.release()
+          released = true
+          await new Promise((resolve) => setTimeout(resolve, attempt * 5 + Math.random() * attempt * 10))
+          continue
+        }
         throw error
       } finally {
-        conn.release()
+        if (!released) conn.release()
       }
     }
   }

@@ -8,6 +8,7 @@ import {createTaskList} from '../../cli/tasks.js'
 import {findConfigPath, loadConfig, resolveConnection} from '../../config/index.js'
 import {tableMatcher} from '../../config/tables.js'
 import {describePosition} from '../../engines/replication.js'
+import {DEFAULT_CHUNK_SIZING} from '../../migrators/replicate/copier.js'
 import {replicate, type ReplicateResult, type ReplicationStatus} from '../../migrators/replicate/replicate.js'
 
 export default class Replicate extends PayctlCommand<ReplicateResult> {
@@ -54,7 +55,7 @@ A source that cannot be captured (binlog off, not ROW, row image not FULL; SQL S
               controlDatabase: controlStore.database,
               tables: tableMatcher(loaded.config.tables),
               workers: flags.workers,
-              sizing: {targetMs: flags['chunk-ms'], minRows: 200, maxRows: 50_000, initialRows: 2_000},
+              sizing: {...DEFAULT_CHUNK_SIZING, targetMs: flags['chunk-ms']},
               untilCaughtUp: flags.until === 'caught-up',
               restart: flags.restart,
               maxLagSeconds: flags['max-lag'],

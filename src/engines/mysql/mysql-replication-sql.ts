@@ -102,3 +102,43 @@ export const MYSQL_GTID_EXECUTED = 'SELECT @@GLOBAL.gtid_executed AS gtid'
 export function truncateSql(table: ReplicaTable): string {
   return `TRUNCATE TABLE ${mysqlDialect.qualify(table.schema, table.name)}`
 }
+
+/**
+ * LOAD DATA LOCAL INFILE of tab-separated rows (REPLACE: a row already there is overwritten, as
+ * upsertSql does). Binary values travel as hex into a user variable and are unhexed, so no byte
+ * of a BLOB passes through a character set conversion.
+ */
+export function loadDataSql(table: ReplicaTable, binaryColumns: ReadonlySet<number>): string {
+  const targets = table.columns.map((c, i) => (binaryColumns.has(i) ? `@payctl_v${i}` : q(c)))
+  const sets = table.columns.flatMap((c, i) => (binaryColumns.has(i) ? [`${q(c)} = UNHEX(@payctl_v${i})`] : []))
+  return (
+    `LOAD DATA LOCAL INFILE 'payctl-chunk.tsv' REPLACE INTO TABLE ${mysqlDialect.qualify(table.schema, table.name)} CHARACTER SET utf8mb4` +
+    ` FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})` +
+    (sets.length > 0 ? ` SET ${sets.join(', ')}` : '')
+  )
+}
+
+const TSV_ESCAPES: Record<string, string> = {'\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0'}
+
+/** One value as a LOAD DATA field: \\N for NULL, hex for binary, JSON handed over parsed as its text, text escaped (backslash, tab, newline, CR, NUL). */
+export function tsvField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N'
+  if (Buffer.isBuffer(value)) return value.toString('hex')
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
+  if (typeof value === 'boolean') return value ? '1' : '0'
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '')
+  return /[\\\t\n\r\0]/.test(text) ? text.replace(/[\\\t\n\r\0]/g, (c) => TSV_ESCAPES[c] ?? c) : text
+}
+
+/** Which columns of these rows hold binary values (the driver hands binary columns over as Buffers). */
+export function binaryColumnsOf(rows: readonly unknown[][]): Set<number> {
+  const out = new Set<number>()
+  for (const row of rows) for (let i = 0; i < row.length; i++) if (Buffer.isBuffer(row[i])) out.add(i)
+  return out
+}
+
+export function tsvRows(table: ReplicaTable, rows: readonly unknown[][]): string {
+  let out = ''
+  for (const row of rows) out += row.map((v) => tsvField(v)).join('\t') + '\n'
+  return out
+}

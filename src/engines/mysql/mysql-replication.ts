@@ -4,6 +4,7 @@
  * one dedicated connection with foreign-key checks off (the copy writes tables in parallel and in
  * key order, never parent-first) and statements sized under max_allowed_packet.
  */
+import {Readable} from 'node:stream'
 import type {Pool, PoolConnection, RowDataPacket} from 'mysql2/promise'
 import type {ConnectionOptions} from '../engine.js'
 import type {ChangeCapture, ChunkRequest, ChunkRows, ReplicaTable, ReplicationSupport, TargetWriter} from '../replication.js'
@@ -90,8 +91,22 @@ export class MysqlReplication implements ReplicationSupport {
   }
 }
 
+/** Refusals of LOAD DATA LOCAL: local_infile off on the server (MySQL 1148, 3948; MariaDB 4166) or on the client side (2068). */
+const LOCAL_INFILE_REFUSED = new Set([1148, 2068, 3948, 4166])
+
+function errno(err: unknown): number | null {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
+    const n = (e as {errno?: unknown}).errno
+    if (typeof n === 'number') return n
+    e = (e as {cause?: unknown}).cause
+  }
+  return null
+}
+
 class MysqlWriter implements TargetWriter {
   #conn: PoolConnection | null
+  /** Set once the server refused LOAD DATA LOCAL: the copy then writes multi-row upserts. */
+  #noLocalInfile = false
 
   constructor(conn: PoolConnection, private readonly deps: MysqlReplicationDeps) {
     this.#conn = conn
@@ -122,6 +137,24 @@ class MysqlWriter implements TargetWriter {
 
   async upsertRows(table: ReplicaTable, rows: readonly unknown[][]): Promise<void> {
     for (const batch of batchesByBytes(rows)) await this.#run(S.upsertSql(table, batch))
+  }
+
+  async bulkLoadRows(table: ReplicaTable, rows: readonly unknown[][]): Promise<void> {
+    if (rows.length === 0) return
+    const conn = this.#conn
+    if (conn === null) throw new Error('MysqlWriter: closed')
+    if (this.#noLocalInfile) return this.upsertRows(table, rows)
+    const sql = S.loadDataSql(table, S.binaryColumnsOf(rows))
+    const data = Buffer.from(S.tsvRows(table, rows), 'utf8')
+    try {
+      await conn.query({sql, timeout: this.deps.options.queryTimeoutMs, infileStreamFactory: () => Readable.from([data])})
+    } catch (err) {
+      const n = errno(err)
+      if (n === null || !LOCAL_INFILE_REFUSED.has(n)) throw this.deps.mapError(err, sql)
+      // refused before reading a byte: nothing was written, the transaction goes on with upserts
+      this.#noLocalInfile = true
+      await this.upsertRows(table, rows)
+    }
   }
 
   async deleteKeys(table: ReplicaTable, keys: readonly unknown[][]): Promise<void> {

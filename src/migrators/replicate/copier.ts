@@ -40,18 +40,24 @@ import type {ReplicationStore, SegmentRow} from '../../control/replication-store
 export interface ChunkSizing {
   /** Target time per chunk (read + write + commit), ms. */
   targetMs: number
+  /** Upper bound of a chunk's size in bytes (memory: a chunk is held whole, once per worker). */
+  maxBytes?: number
   minRows: number
   maxRows: number
   initialRows: number
 }
 
-export const DEFAULT_CHUNK_SIZING: ChunkSizing = {targetMs: 500, minRows: 200, maxRows: 50_000, initialRows: 2_000}
+export const DEFAULT_CHUNK_SIZING: ChunkSizing = {targetMs: 500, minRows: 200, maxRows: 50_000, initialRows: 2_000, maxBytes: 8 * 1024 * 1024}
 
-/** The next chunk size: proportional to how far the last chunk was from the target time, at most doubling or halving. */
-export function nextChunkRows(current: number, elapsedMs: number, sizing: ChunkSizing): number {
+/**
+ * The next chunk size: proportional to how far the last chunk was from the target time, at most
+ * doubling or halving, and no more rows than fit in maxBytes at the last chunk's bytes per row.
+ */
+export function nextChunkRows(current: number, elapsedMs: number, sizing: ChunkSizing, bytesPerRow = 0): number {
   const ratio = elapsedMs <= 0 ? 2 : sizing.targetMs / elapsedMs
   const scaled = current * Math.min(2, Math.max(0.5, ratio))
-  return Math.round(Math.min(sizing.maxRows, Math.max(sizing.minRows, scaled)))
+  const byBytes = sizing.maxBytes !== undefined && bytesPerRow > 0 ? sizing.maxBytes / bytesPerRow : Number.POSITIVE_INFINITY
+  return Math.round(Math.min(sizing.maxRows, byBytes, Math.max(sizing.minRows, scaled)))
 }
 
 /**
@@ -124,7 +130,7 @@ export async function copySegment(
     const done = chunk.rows.length < rows
     await w.begin()
     try {
-      if (chunk.rows.length > 0) await w.upsertRows(target, chunk.rows)
+      if (chunk.rows.length > 0) await (w.bulkLoadRows ?? w.upsertRows).call(w, target, chunk.rows)
       if (last !== undefined) {
         cursor = source.keyIndexes.map((i) => last[i])
         await deps.store.advanceSegment(query, source.name, segment.segment, cursor, chunk.rows.length, chunk.bytes, done)
@@ -138,6 +144,6 @@ export async function copySegment(
     const ms = performance.now() - started
     deps.onChunk({table: source.name, segment: segment.segment, rows: chunk.rows.length, bytes: chunk.bytes, ms, done})
     if (done) return
-    rows = nextChunkRows(rows, ms, deps.sizing)
+    rows = nextChunkRows(rows, ms, deps.sizing, chunk.rows.length > 0 ? chunk.bytes / chunk.rows.length : 0)
   }
 }

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {binlogProblems, ddlTouches} from '../../../../src/engines/mysql/mysql-capture.js'
 import {batchesByBytes} from '../../../../src/engines/mysql/mysql-replication.js'
-import {deleteKeysSql, keyPredicate, keyPredicateParams, readChunkSql, upsertSql} from '../../../../src/engines/mysql/mysql-replication-sql.js'
+import {binaryColumnsOf, deleteKeysSql, keyPredicate, loadDataSql, tsvField, tsvRows, keyPredicateParams, readChunkSql, upsertSql} from '../../../../src/engines/mysql/mysql-replication-sql.js'
 import type {BinlogSettings} from '../../../../src/engines/model.js'
 import type {ReplicaTable} from '../../../../src/engines/replication.js'
 import {comparePositions, replicaTable} from '../../../../src/engines/replication.js'
@@ -34,6 +34,19 @@ describe('keyset SQL', () => {
   it('deletes by key, binary keys as hex literals', () => {
     expect(deleteKeysSql({...ledger, keyColumns: ['id'], keyIndexes: [0]}, [[1], ['2']])).toBe("DELETE FROM `payments`.`ledger_entries` WHERE `id` IN (1,'2')")
     expect(deleteKeysSql(ledger, [[1, 2], [Buffer.from([0xab]), 3]])).toBe("DELETE FROM `payments`.`ledger_entries` WHERE (`txn_id` = 1 AND `entry_no` = 2) OR (`txn_id` = X'ab' AND `entry_no` = 3)")
+  })
+
+  it('loads the copy with LOAD DATA LOCAL: binary through UNHEX, text escaped, NULL as \\N', () => {
+    const rows = [['1', 2, Buffer.from([0, 0xff]), 'a\tb\nc\\d'], ['2', 1, null, {k: 'v'}]]
+    const bin = binaryColumnsOf(rows)
+    expect([...bin]).toEqual([2])
+    expect(loadDataSql(ledger, bin)).toBe(
+      "LOAD DATA LOCAL INFILE 'payctl-chunk.tsv' REPLACE INTO TABLE `payments`.`ledger_entries` CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (`txn_id`, `entry_no`, @payctl_v2, `meta`) SET `amount` = UNHEX(@payctl_v2)",
+    )
+    expect(tsvRows(ledger, rows)).toBe('1\t2\t00ff\ta\\tb\\nc\\\\d\n2\t1\t\\N\t{"k":"v"}\n')
+    expect(tsvField('')).toBe('')
+    expect(tsvField('\0\r')).toBe('\\0\\r')
+    expect(tsvField(true)).toBe('1')
   })
 
   it('splits statements by size', () => {
