@@ -23,7 +23,7 @@
  *   digits (LEFT 26), as the target datetime(6) truncates the 100 ns digit. No time-zone shift.
  * - datetimeoffset(n): SWITCHOFFSET to +00:00, then as datetime2(n): the UTC wall time.
  * - time(n): CONVERT(varchar) -> 'HH:MM:SS[.fffffff]', cut to 6 digits for n = 7.
- * - uniqueidentifier: LOWER(CONVERT(char(36))) -> lowercase 8-4-4-4-12 text.
+ * - uniqueidentifier: CONVERT(char(36)) -> the upper-case 8-4-4-4-12 text SQL Server prints (as the type mapping documents).
  * - char, nchar: RTRIM, as MySQL CHAR drops trailing spaces on read.
  * - varchar, nvarchar, text, ntext: as is (strings).
  * - binary, varbinary, image, rowversion: as is (Buffers).
@@ -138,7 +138,7 @@ export function valueExpression(column: ReplicaColumn, ref: string): string {
     case 'time':
       return fractionDigits(column) > MAX_FRACTION_DIGITS ? `LEFT(CONVERT(varchar(16), ${ref}), 15)` : `CONVERT(varchar(15), ${ref})`
     case 'uniqueidentifier':
-      return `LOWER(CONVERT(char(36), ${ref}))`
+      return `CONVERT(char(36), ${ref})`
     case 'char':
     case 'nchar':
       return `RTRIM(${ref})`

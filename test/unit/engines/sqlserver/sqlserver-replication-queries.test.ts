@@ -55,7 +55,7 @@ describe('value and parameter conversions per column type', () => {
     ],
     ['time', 'time(7)', 7, 'LEFT(CONVERT(varchar(16), t.[x]), 15)', 'CONVERT(time(7), @a0)'],
     ['time', 'time(0)', 0, 'CONVERT(varchar(15), t.[x])', 'CONVERT(time(0), @a0)'],
-    ['uniqueidentifier', 'uniqueidentifier', null, 'LOWER(CONVERT(char(36), t.[x]))', 'CONVERT(uniqueidentifier, @a0)'],
+    ['uniqueidentifier', 'uniqueidentifier', null, 'CONVERT(char(36), t.[x])', 'CONVERT(uniqueidentifier, @a0)'],
     ['char', 'char(10)', null, 'RTRIM(t.[x])', 'CONVERT(char(10), @a0)'],
     ['nvarchar', 'nvarchar(max)', null, 't.[x]', 'CONVERT(nvarchar(max), @a0)'],
     ['ntext', 'ntext', null, 't.[x]', 'CONVERT(nvarchar(max), @a0)'],
