@@ -240,3 +240,23 @@ describe('a target that refuses LOAD DATA LOCAL', () => {
     expect(await checksums(target, names)).toEqual(await checksums(source, names))
   })
 })
+
+describe('a schema change on the source', () => {
+  it('stops replication with exit 3, the statement and what to do', async () => {
+    await emptyTarget()
+    const proc = startCli(['replicate', '--json'], {env})
+    try {
+      await waitFor('live replication', async () => (await appliedChanges()) >= 0, proc)
+      await source.query('ALTER TABLE refunds ADD COLUMN payctl_probe INT NULL')
+      const end = await proc.done
+      expect(end.code, end.stderr).toBe(3)
+      const out = parseJson<{error: {code: string; message: string; actions: string[]}}>(end)
+      expect(out.error.code).toBe('PAYCTL_SOURCE_DDL')
+      expect(out.error.message).toContain('ALTER TABLE refunds ADD COLUMN payctl_probe')
+      expect(out.error.actions.join(' ')).toContain('payctl provision')
+    } finally {
+      proc.child.kill('SIGKILL')
+      await source.query('ALTER TABLE refunds DROP COLUMN IF EXISTS payctl_probe')
+    }
+  })
+})

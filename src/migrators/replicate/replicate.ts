@@ -35,11 +35,13 @@ export interface ReplicateOptions {
   restart: boolean
   /** Copy pauses while change lag exceeds this (seconds). */
   maxLagSeconds: number
-  /** Copy pauses while the target's Threads_running exceeds this. */
+  /** Copy pauses while a primary-key read on the target's control store takes longer than this (ms; default 1000). */
+  maxTargetResponseMs?: number
+  /** Where held-back changes spill to disk (default: a folder in the OS temp dir). */
   spillDir?: string
   signal?: AbortSignal
   onEvent?: (e: ReplicateEvent) => void
-  /** Test hook: resolved status period. */
+  /** How often status is published and the pause flag read (ms; default 1000). */
   statusIntervalMs?: number
 }
 
@@ -106,12 +108,20 @@ function replicationOf(engine: Engine, side: string): ReplicationSupport {
   return r
 }
 
-/** Tables to replicate and their target counterparts; refuses (exit 3) when the target is not provisioned. */
-function pairTables(source: TableModel[], target: TableModel[], targetDatabase: string): Array<{model: TableModel; source: ReplicaTable; target: ReplicaTable}> {
+export interface TablePair {
+  /** The source table's model. */
+  model: TableModel
+  targetModel: TableModel
+  source: ReplicaTable
+  target: ReplicaTable
+}
+
+/** Tables to replicate (or verify) and their target counterparts; refuses (exit 3) when the target is not provisioned. */
+export function pairTables(source: TableModel[], target: TableModel[], targetDatabase: string): TablePair[] {
   const byName = new Map(target.map((t) => [t.name.toLowerCase(), t]))
   const missing: string[] = []
   const noKey: string[] = []
-  const out: Array<{model: TableModel; source: ReplicaTable; target: ReplicaTable}> = []
+  const out: TablePair[] = []
   for (const t of source) {
     const s = replicaTable(t)
     if (s === null) {
@@ -129,6 +139,7 @@ function pairTables(source: TableModel[], target: TableModel[], targetDatabase: 
     const map = (c: string): string => colName.get(c.toLowerCase()) ?? c
     out.push({
       model: t,
+      targetModel: tt,
       source: s,
       target: {schema: targetDatabase, name: tt.name, columns: s.columns.map(map), keyColumns: s.keyColumns.map(map), keyIndexes: s.keyIndexes, jsonColumns: s.jsonColumns.map(map)},
     })
@@ -335,10 +346,20 @@ async function run(o: ReplicateOptions, sourceEngine: Engine, targetEngine: Engi
     applyRate = ((appliedNow - lastApplied) * 1000) / Math.max(1, now - lastTick)
     lastApplied = appliedNow
     lastTick = now
+    // the control read doubles as the target's health probe: a target this slow to answer a primary-key read is overloaded
+    const asked = performance.now()
     const state = await store.state(cq)
+    const answerMs = performance.now() - asked
     paused = state?.paused === true ? {by: state.pauseBy, reason: state.pauseReason} : null
     const lag = lagSeconds()
-    throttled = paused !== null ? `paused by ${paused.by ?? 'an operator'}${paused.reason === null ? '' : `: ${paused.reason}`}` : lag !== null && lag > o.maxLagSeconds ? `change lag ${lag.toFixed(1)} s > ${o.maxLagSeconds} s` : null
+    throttled =
+      paused !== null
+        ? `paused by ${paused.by ?? 'an operator'}${paused.reason === null ? '' : `: ${paused.reason}`}`
+        : lag !== null && lag > o.maxLagSeconds
+          ? `change lag ${lag.toFixed(1)} s > ${o.maxLagSeconds} s`
+          : answerMs > (o.maxTargetResponseMs ?? 1_000)
+            ? `target slow: a control-store read took ${Math.round(answerMs)} ms > ${o.maxTargetResponseMs ?? 1_000} ms`
+            : null
     const status = statusOf()
     await store.heartbeat(cq, host, process.pid, status)
     emit({kind: 'status', status})
