@@ -6,7 +6,7 @@
  * Values travel as the drivers hand them over (strings for DECIMAL, BIGINT and date-times, Buffers
  * for binary, numbers for small integers and floats, null), in the order of ReplicaTable.columns.
  */
-import type {TableModel} from './model.js'
+import type {ColumnModel, TableModel} from './model.js'
 
 /** A table as replication sees it on one side. */
 export interface ReplicaTable {
@@ -132,6 +132,33 @@ export interface TargetWriter {
   close(): Promise<void>
 }
 
+/** A key range (after, through]: after exclusive, through inclusive; null for the table's start / end. Both may be key prefixes. */
+export interface KeyRange {
+  after: unknown[] | null
+  through: unknown[] | null
+}
+
+/** What payctl verify reads on each side. */
+export interface VerifySupport {
+  /** Reads what hashDialect depends on (the server's flavor); call once before comparing dialects. */
+  prepare?(): Promise<void>
+  /** The key `offset` rows after `after` in key order (offset >= 1), null when the table (or the filter) ends first. */
+  keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null): Promise<unknown[] | null>
+  /** A range's rows in key order, values in table.columns order. */
+  readRange(table: ReplicaTable, range: KeyRange, where: string | null): Promise<unknown[][]>
+  /** Rows in a range (the whole table with a null range). */
+  countRows(table: ReplicaTable, range: KeyRange | null, where: string | null): Promise<number>
+  /**
+   * Which server-side hash this side computes; two sides' pushdown hashes are comparable only when
+   * the tags are equal and the column types match. Absent when the engine cannot push the hash down.
+   */
+  readonly hashDialect?: string
+  /** Count and hash of a range computed by the server. */
+  hashRange?(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null): Promise<{count: number; hash: string}>
+  /** The statements that make these target rows equal the source's (upserts of full rows, deletes by key), for --repair and its log. */
+  repairStatements?(table: ReplicaTable, upserts: readonly unknown[][], deletes: readonly unknown[][]): string[]
+}
+
 /** What an engine offers replicate; absent on an engine that cannot take part. */
 export interface ReplicationSupport {
   /** Keyset read of one chunk, in key order. */
@@ -144,6 +171,8 @@ export interface ReplicationSupport {
   openWriter(): Promise<TargetWriter>
   /** Empties a table on this side (payctl replicate --restart on the target). */
   truncate?(table: ReplicaTable): Promise<void>
+  /** Reads and hashes for payctl verify. */
+  verify?: VerifySupport
 }
 
 /** The columns and key replication uses for a table; null when it has no usable key (replicate refuses those). */

@@ -15,15 +15,16 @@ const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 const esc = (v: unknown): string => mysql.escape(v as Parameters<typeof mysql.escape>[0])
 
 /**
- * `k > cursor`, `k >= start` or `k < bound` over a composite key (or a prefix of it: pass only the
- * prefix's columns), as an expanded OR of ANDs; the inclusive form is inclusive on the last column only.
+ * `k > cursor`, `k >= start`, `k < bound` or `k <= bound` over a composite key (or a prefix of it:
+ * pass only the prefix's columns), as an expanded OR of ANDs; the inclusive forms are inclusive on
+ * the last column only.
  */
-export function keyPredicate(keyColumns: readonly string[], op: '>' | '<' | '>='): string {
+export function keyPredicate(keyColumns: readonly string[], op: '>' | '<' | '>=' | '<='): string {
   const parts: string[] = []
   for (let i = 0; i < keyColumns.length; i++) {
     const eq = keyColumns.slice(0, i).map((k) => `${q(k)} = ?`)
     const last = i === keyColumns.length - 1
-    const o = op === '>=' && !last ? '>' : op
+    const o = op === '>=' && !last ? '>' : op === '<=' && !last ? '<' : op
     parts.push([...eq, `${q(keyColumns[i] ?? '')} ${o} ?`].join(' AND '))
   }
   return parts.length === 1 ? (parts[0] ?? '') : parts.map((p) => `(${p})`).join(' OR ')

@@ -7,15 +7,19 @@
 import {Readable} from 'node:stream'
 import type {Pool, PoolConnection, RowDataPacket} from 'mysql2/promise'
 import type {ConnectionOptions} from '../engine.js'
-import type {ChangeCapture, ChunkRequest, ChunkRows, ReplicaTable, ReplicationSupport, TargetWriter} from '../replication.js'
+import type {ColumnModel} from '../model.js'
+import type {ChangeCapture, ChunkRequest, ChunkRows, KeyRange, ReplicaTable, ReplicationSupport, TargetWriter, VerifySupport} from '../replication.js'
 import {valueBytes} from '../sampling.js'
 import * as S from './mysql-replication-sql.js'
+import * as V from './mysql-verify-sql.js'
 
 /** Upper size of one upsert or delete statement: far below every flavor's default max_allowed_packet (4 MiB on old MariaDB, 64 MiB on MySQL 8). */
 export const STATEMENT_BYTES = 1024 * 1024
 
 export interface MysqlReplicationDeps {
   options: ConnectionOptions
+  /** mariadb or mysql: how JSON is normalised in the pushdown hash (see mysql-verify-sql.ts). */
+  jsonDialect(): Promise<V.JsonDialect>
   pool(): Promise<Pool>
   mapError(err: unknown, sql: string): unknown
   capture: ChangeCapture
@@ -26,6 +30,13 @@ export class MysqlReplication implements ReplicationSupport {
 
   get capture(): ChangeCapture {
     return this.deps.capture
+  }
+
+  #verify: MysqlVerify | null = null
+
+  get verify(): VerifySupport {
+    this.#verify ??= new MysqlVerify(this.deps, (sql, params, asArray) => this.#rows(sql, params, asArray))
+    return this.#verify
   }
 
   async #rows(sql: string, params: readonly unknown[], asArray: boolean): Promise<unknown[]> {
@@ -196,4 +207,52 @@ export function* batchesByBytes(rows: readonly unknown[][], limit = STATEMENT_BY
     bytes += size
   }
   if (batch.length > 0) yield batch
+}
+
+const rangeParams = (range: KeyRange): unknown[] => [...(range.after === null ? [] : S.keyPredicateParams(range.after)), ...(range.through === null ? [] : S.keyPredicateParams(range.through))]
+const rangeBounds = (range: KeyRange, where: string | null): V.RangeBounds => ({after: range.after?.length ?? 0, through: range.through?.length ?? 0, where})
+
+class MysqlVerify implements VerifySupport {
+  /** Resolved from the server's flavor before the first hash (MariaDB normalises JSON differently). */
+  hashDialect = 'mysql-family'
+  #json: V.JsonDialect | null = null
+
+  constructor(
+    private readonly deps: MysqlReplicationDeps,
+    private readonly rows: (sql: string, params: readonly unknown[], asArray: boolean) => Promise<unknown[]>,
+  ) {}
+
+  async prepare(): Promise<void> {
+    this.#json ??= await this.deps.jsonDialect()
+    this.hashDialect = `mysql-family/${this.#json}`
+  }
+
+  async keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null): Promise<unknown[] | null> {
+    const [row] = (await this.rows(V.keyAtSql(table, after?.length ?? 0, where), [...(after === null ? [] : S.keyPredicateParams(after)), Math.max(0, offset - 1)], true)) as unknown[][]
+    return row ?? null
+  }
+
+  async readRange(table: ReplicaTable, range: KeyRange, where: string | null): Promise<unknown[][]> {
+    return (await this.rows(V.readRangeSql(table, rangeBounds(range, where)), rangeParams(range), true)) as unknown[][]
+  }
+
+  async countRows(table: ReplicaTable, range: KeyRange | null, where: string | null): Promise<number> {
+    const r = range ?? {after: null, through: null}
+    const [row] = (await this.rows(V.countRangeSql(table, rangeBounds(r, where)), rangeParams(r), false)) as Array<{n: string | number}>
+    return Number(row?.n ?? 0)
+  }
+
+  async hashRange(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null): Promise<{count: number; hash: string}> {
+    await this.prepare()
+    const sql = V.hashRangeSql(table, columns, rangeBounds(range, where), this.#json ?? 'mysql')
+    const [row] = (await this.rows(sql, rangeParams(range), false)) as Array<{n: string | number; s1: string | number; s2: string | number}>
+    return {count: Number(row?.n ?? 0), hash: `${String(row?.s1 ?? 0)}:${String(row?.s2 ?? 0)}`}
+  }
+
+  repairStatements(table: ReplicaTable, upserts: readonly unknown[][], deletes: readonly unknown[][]): string[] {
+    const out: string[] = []
+    for (const batch of batchesByBytes(deletes)) out.push(S.deleteKeysSql(table, batch))
+    for (const batch of batchesByBytes(upserts)) out.push(S.upsertSql(table, batch))
+    return out
+  }
 }

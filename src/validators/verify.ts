@@ -1,0 +1,482 @@
+/**
+ * payctl verify: source against target, table by table, in key-range chunks sized to a target
+ * time, both sides read in parallel.
+ *
+ * - A chunk is compared by count and a strong hash: computed by both servers (pushdown) when they
+ *   run the same hash expressions over the same column types, else over the canonical encoding of
+ *   rows streamed in key order (canonical.ts). The report says which, per table, and why.
+ * - Online: before reading a chunk, verify notes the source's change-capture position. A chunk that
+ *   differs is read again once replication (payctl replicate, seen through the control store) has
+ *   applied past that position, up to `recheckRetries` times, so a change in flight is not a
+ *   difference. With replication stopped, one immediate re-read still rules out a race.
+ * - A chunk that still differs is bisected down to at most BISECT_ROWS rows, and those rows are
+ *   compared column by column on their canonical text: missing in target, missing in source, or
+ *   different (with the columns and both values, card-like and secret values masked).
+ * - --repair makes the target rows equal the source's in small transactions (deletes by key, then
+ *   upserts of the source's full rows), logs every statement to a file, and verifies the repaired
+ *   tables again.
+ */
+import {appendFile, mkdir} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {EnvironmentError, UsageError} from '../cli/errors.js'
+import type {TableMatcher} from '../config/tables.js'
+import {ReplicationStore} from '../control/replication-store.js'
+import type {ConnectionOptions, Engine} from '../engines/engine.js'
+import type {ColumnModel, TableModel} from '../engines/model.js'
+import {openEngine} from '../engines/open.js'
+import {asError, type CapturePosition, comparePositions, type KeyRange, type ReplicationSupport, type TargetWriter, type VerifySupport} from '../engines/replication.js'
+import {pairTables, type TablePair} from '../migrators/replicate/replicate.js'
+import {Prng} from '../sandbox/prng.js'
+import {canonicalRow, canonicalValue, ChunkHasher, maskValue, rowDigest, type TypeFamily, typeFamily} from './canonical.js'
+import type {ColumnDiff, HashMethod, RowDiff, TableVerifyResult, VerifyResult} from './types.js'
+
+/** Ranges of at most this many rows are compared row by row. */
+export const BISECT_ROWS = 256
+const REPAIR_BATCH_ROWS = 200
+
+export interface VerifyOptions {
+  source: ConnectionOptions
+  target: ConnectionOptions
+  controlDatabase: string
+  tables: TableMatcher
+  countOnly: boolean
+  /** Verify this share of chunks (0 < pct <= 100), chosen at random (seeded). */
+  samplePct: number | null
+  sampleSeed?: number
+  /** An extra filter, the same SQL text on both sides. */
+  where: string | null
+  repair: boolean
+  /** With repair: print the statements only. */
+  dryRun: boolean
+  /** With repair: every statement is appended here. */
+  repairLog: string | null
+  /** Stop listing row differences of a table after this many. */
+  maxRowDiffs: number
+  /** Target time per chunk, ms. */
+  chunkMs: number
+  /** Tables compared at the same time. */
+  concurrency: number
+  recheckRetries: number
+  /** How long a re-check waits for replication to pass a chunk's position. */
+  recheckWaitMs: number
+  signal?: AbortSignal
+  onEvent?: (e: VerifyEvent) => void
+}
+
+export type VerifyEvent =
+  | {kind: 'table-start'; table: string; method: HashMethod; reason: string}
+  | {kind: 'progress'; table: string; chunks: number; rows: number}
+  | {kind: 'table-done'; result: TableVerifyResult}
+  | {kind: 'repair-sql'; table: string; statements: string[]}
+
+interface Side {
+  engine: Engine
+  replication: ReplicationSupport
+  verify: VerifySupport
+}
+
+function sideOf(engine: Engine, label: string): Side {
+  const replication = engine.replication
+  const verify = replication?.verify
+  if (replication === undefined || verify === undefined) throw new UsageError('PAYCTL_VERIFY_UNSUPPORTED', `The ${label} engine (${engine.name}) cannot be verified.`)
+  return {engine, replication, verify}
+}
+
+/** Pushdown when both servers hash the same way over the same column types; the reason otherwise. */
+export function chooseMethod(pair: Pick<TablePair, 'model' | 'targetModel' | 'source'>, source: VerifySupport, target: VerifySupport): {method: HashMethod; reason: string} {
+  if (source.hashRange === undefined || target.hashRange === undefined || source.hashDialect === undefined) {
+    return {method: 'client', reason: 'the source engine cannot compute the hash in SQL; rows are streamed and hashed by payctl'}
+  }
+  if (source.hashDialect !== target.hashDialect) {
+    return {method: 'client', reason: `the servers hash differently (${source.hashDialect} vs ${target.hashDialect ?? 'none'}); rows are streamed and hashed by payctl`}
+  }
+  const targetCols = new Map(pair.targetModel.columns.map((c) => [c.name.toLowerCase(), c]))
+  const differing = pair.source.columns.filter((name) => {
+    const s = pair.model.columns.find((c) => c.name === name)
+    const t = targetCols.get(name.toLowerCase())
+    return s === undefined || t === undefined || s.columnType.toLowerCase() !== t.columnType.toLowerCase() || (s.charset ?? '') !== (t.charset ?? '')
+  })
+  if (differing.length > 0) return {method: 'client', reason: `column types differ between the sides (${differing.join(', ')}); rows are streamed and hashed over the canonical encoding`}
+  return {method: 'pushdown', reason: `both servers compute the hash (${source.hashDialect}) over identical column types`}
+}
+
+interface TableContext {
+  pair: TablePair
+  method: HashMethod
+  sourceColumns: ColumnModel[]
+  targetColumns: ColumnModel[]
+  families: TypeFamily[]
+  source: Side
+  target: Side
+}
+
+/** What a repair needs for one differing row; kept out of the report (it holds raw values). */
+interface RepairItem {
+  sourceRow: unknown[] | null
+  targetKey: unknown[]
+}
+
+const repairsOf = new WeakMap<TableVerifyResult, RepairItem[]>()
+
+interface ChunkOutcome {
+  equal: boolean
+  sourceCount: number
+  targetCount: number
+}
+
+export async function verify(o: VerifyOptions): Promise<VerifyResult> {
+  const engines: Engine[] = []
+  try {
+    const sourceEngine = await openEngine(o.source, o.signal)
+    engines.push(sourceEngine)
+    const targetEngine = await openEngine(o.target, o.signal)
+    engines.push(targetEngine)
+    return await run(o, sideOf(sourceEngine, 'source'), sideOf(targetEngine, 'target'))
+  } finally {
+    for (const e of engines) await e.close().catch(() => undefined)
+  }
+}
+
+async function run(o: VerifyOptions, source: Side, target: Side): Promise<VerifyResult> {
+  const started = performance.now()
+  const sourceModel = await source.engine.introspect(o.signal === undefined ? {} : {signal: o.signal})
+  const chosen = sourceModel.tables.filter((t) => o.tables(t.schema, t.name))
+  if (chosen.length === 0) throw new UsageError('PAYCTL_NO_TABLES', 'No source table matches the tables to verify (payctl.yaml tables, --tables).', {actions: ['Check --tables and tables.include / tables.exclude.']})
+  const targetModel = await target.engine.introspect()
+  const pairs = pairTables(chosen, targetModel.tables, o.target.database)
+  await source.verify.prepare?.()
+  await target.verify.prepare?.()
+
+  const online = await replicationWatch(target, o.controlDatabase)
+  const results: TableVerifyResult[] = []
+  const queue = [...pairs].sort((a, b) => b.model.rowEstimate - a.model.rowEstimate)
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      o.signal?.throwIfAborted()
+      const pair = queue.shift()
+      if (pair === undefined) return
+      const result = await verifyTable(o, source, target, pair, online)
+      results.push(result)
+      o.onEvent?.({kind: 'table-done', result})
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(o.concurrency, pairs.length))}, () => worker()))
+  results.sort((a, b) => a.table.localeCompare(b.table))
+  const different = results.filter((r) => r.status !== 'equal' && r.status !== 'skipped').length
+  return {
+    status: different === 0 ? 'equal' : 'different',
+    tables: results,
+    totals: {
+      tables: results.length,
+      equal: results.filter((r) => r.status === 'equal').length,
+      different,
+      rowsCompared: results.reduce((n, r) => n + r.sourceRows, 0),
+      rowDiffs: results.reduce((n, r) => n + r.diffs.length, 0),
+      seconds: (performance.now() - started) / 1000,
+    },
+    online: {replicationRunning: online.running, waitedFor: online.lastWaited},
+    repairLog: o.repair && !o.dryRun ? o.repairLog : null,
+  }
+}
+
+/** Replication as the control store shows it: whether payctl replicate is running, and its applied position. */
+interface ReplicationWatch {
+  running: boolean
+  lastWaited: CapturePosition | null
+  /** Resolves once the applied position is at or past `position` (false after waitMs). */
+  waitFor(position: CapturePosition, waitMs: number, signal?: AbortSignal): Promise<boolean>
+}
+
+async function replicationWatch(target: Side, controlDatabase: string): Promise<ReplicationWatch> {
+  const control = await target.engine.introspect({database: controlDatabase})
+  const none: ReplicationWatch = {running: false, lastWaited: null, waitFor: () => Promise.resolve(false)}
+  if (!control.tables.some((t) => t.name === 'replication_state')) return none
+  const store = new ReplicationStore(controlDatabase)
+  const writer = await target.replication.openWriter()
+  const q = <T>(sql: string, p?: readonly unknown[]): Promise<T[]> => writer.query<T>(sql, p)
+  try {
+    const state = await store.state(q)
+    const phase = (state?.status as {phase?: string} | null | undefined)?.phase
+    const running = state !== null && state.heartbeatAgeMs !== null && state.heartbeatAgeMs < 5_000 && phase !== 'caught-up' && phase !== 'stopped'
+    if (!running) return none
+  } finally {
+    await writer.close()
+  }
+  const watch: ReplicationWatch = {
+    running: true,
+    lastWaited: null,
+    async waitFor(position, waitMs, signal) {
+      watch.lastWaited = position
+      const w = await target.replication.openWriter()
+      try {
+        const deadline = Date.now() + waitMs
+        for (;;) {
+          const applied = await store.position((sql, p) => w.query(sql, p))
+          if (applied !== null && applied.kind === position.kind && comparePositions(applied, position) >= 0) return true
+          if (Date.now() > deadline || signal?.aborted === true) return false
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      } finally {
+        await w.close()
+      }
+    },
+  }
+  return watch
+}
+
+async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: TablePair, online: ReplicationWatch): Promise<TableVerifyResult> {
+  const started = performance.now()
+  const name = pair.source.name
+  const byName = (model: TableModel, names: readonly string[]): ColumnModel[] =>
+    names.map((n) => {
+      const c = model.columns.find((x) => x.name.toLowerCase() === n.toLowerCase())
+      if (c === undefined) throw new Error(`column ${n} not in ${model.name}`)
+      return c
+    })
+  const sourceColumns = byName(pair.model, pair.source.columns)
+  const targetColumns = byName(pair.targetModel, pair.target.columns)
+  const choice = o.countOnly ? {method: 'count' as const, reason: 'row counts only (--count-only)'} : chooseMethod(pair, source.verify, target.verify)
+  o.onEvent?.({kind: 'table-start', table: name, method: choice.method, reason: choice.reason})
+  const ctx: TableContext = {pair, method: choice.method, sourceColumns, targetColumns, families: sourceColumns.map((c) => typeFamily(c, source.engine.name)), source, target}
+  const result: TableVerifyResult = {table: name, method: choice.method, methodReason: choice.reason, chunks: 0, rechecked: 0, sourceRows: 0, targetRows: 0, status: 'equal', diffs: [], diffsTruncated: false, seconds: 0}
+  try {
+    if (choice.method === 'count') {
+      const [s, t] = await Promise.all([source.verify.countRows(pair.source, null, o.where), target.verify.countRows(pair.target, null, o.where)])
+      result.sourceRows = s
+      result.targetRows = t
+      result.chunks = 1
+      result.status = s === t ? 'equal' : 'different'
+    } else {
+      await compareTable(o, ctx, online, result)
+      if (o.repair && result.diffs.length > 0) {
+        const repaired = await repairTable(o, ctx, repairsOf.get(result) ?? [])
+        result.repaired = repaired
+        if (!o.dryRun) {
+          // verify the repaired table again: what the report says is the state after the repair
+          const again: TableVerifyResult = {...result, chunks: 0, rechecked: 0, sourceRows: 0, targetRows: 0, status: 'equal', diffs: [], diffsTruncated: false}
+          await compareTable(o, ctx, online, again)
+          Object.assign(result, {...again, repaired})
+        }
+      }
+    }
+  } catch (err) {
+    const code = (err as {code?: unknown}).code
+    if (o.where !== null && typeof code === 'string' && /^ER_(PARSE_ERROR|BAD_FIELD_ERROR|SYNTAX_ERROR)/.test(code)) {
+      throw new UsageError('PAYCTL_VERIFY_WHERE', `--where does not work on table ${name}: ${asError(err).message}`, {
+        actions: ['Give --where a condition both servers accept on every table verified (use --tables to narrow the tables).'],
+        cause: err,
+      })
+    }
+    throw err
+  }
+  result.seconds = (performance.now() - started) / 1000
+  return result
+}
+
+/** Compares a table chunk by chunk; fills counts, chunk numbers, status and row diffs. */
+async function compareTable(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, result: TableVerifyResult): Promise<void> {
+  const rng = o.samplePct === null ? null : new Prng(o.sampleSeed ?? 1, ctx.pair.source.name.length)
+  let after: unknown[] | null = null
+  let rows = 5_000
+  for (;;) {
+    o.signal?.throwIfAborted()
+    const startedChunk = performance.now()
+    const through = await ctx.source.verify.keyAt(ctx.pair.source, after, rows, o.where)
+    const range: KeyRange = {after, through}
+    if (rng === null || rng.next() * 100 < (o.samplePct ?? 100)) {
+      const outcome = await compareRangeOnline(o, ctx, online, range, result)
+      result.chunks++
+      result.sourceRows += outcome.sourceCount
+      result.targetRows += outcome.targetCount
+      if (!outcome.equal) {
+        const before = result.diffs.length
+        await diffRange(o, ctx, online, range, result)
+        // a range whose rows all matched on their re-check was a change in flight
+        if (result.diffs.length > before || result.diffsTruncated) result.status = 'different'
+        else result.rechecked++
+      }
+      o.onEvent?.({kind: 'progress', table: ctx.pair.source.name, chunks: result.chunks, rows: result.sourceRows})
+    }
+    if (through === null) break
+    after = through
+    const ms = performance.now() - startedChunk
+    rows = Math.round(Math.min(200_000, Math.max(500, rows * Math.min(2, Math.max(0.5, o.chunkMs / Math.max(1, ms))))))
+  }
+}
+
+/** A chunk compared, and re-compared after replication has passed the moment it was read. */
+async function compareRangeOnline(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, range: KeyRange, result: TableVerifyResult): Promise<ChunkOutcome> {
+  let outcome: ChunkOutcome | null = null
+  for (let attempt = 0; attempt <= o.recheckRetries; attempt++) {
+    const position = online.running ? await ctx.source.replication.capture.currentPosition().catch(() => null) : null
+    outcome = await compareRange(ctx, range, o.where)
+    if (outcome.equal) {
+      if (attempt > 0) result.rechecked++
+      return outcome
+    }
+    if (position !== null) {
+      const passed = await online.waitFor(position, o.recheckWaitMs, o.signal)
+      if (!passed) break
+    } else if (attempt >= 1) break
+  }
+  if (outcome === null) throw new Error('no comparison')
+  return outcome
+}
+
+async function compareRange(ctx: TableContext, range: KeyRange, where: string | null): Promise<ChunkOutcome> {
+  if (ctx.method === 'pushdown') {
+    const sv = ctx.source.verify
+    const tv = ctx.target.verify
+    if (sv.hashRange === undefined || tv.hashRange === undefined) throw new Error('pushdown without hashRange')
+    const [s, t] = await Promise.all([sv.hashRange(ctx.pair.source, ctx.sourceColumns, range, where), tv.hashRange(ctx.pair.target, ctx.targetColumns, range, where)])
+    return {equal: s.count === t.count && s.hash === t.hash, sourceCount: s.count, targetCount: t.count}
+  }
+  const [s, t] = await Promise.all([ctx.source.verify.readRange(ctx.pair.source, range, where), ctx.target.verify.readRange(ctx.pair.target, range, where)])
+  const hs = new ChunkHasher()
+  const ht = new ChunkHasher()
+  for (const row of s) hs.add(rowDigest(canonicalRow(row, ctx.sourceColumns, ctx.families)))
+  for (const row of t) ht.add(rowDigest(canonicalRow(row, ctx.sourceColumns, ctx.families)))
+  return {equal: s.length === t.length && hs.digestHex() === ht.digestHex(), sourceCount: s.length, targetCount: t.length}
+}
+
+/** Narrows a differing range to small ranges by halving, then compares their rows. */
+async function diffRange(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, range: KeyRange, result: TableVerifyResult): Promise<void> {
+  if (result.diffs.length >= o.maxRowDiffs) {
+    result.diffsTruncated = true
+    return
+  }
+  const [sourceRows, targetRows] = await Promise.all([ctx.source.verify.countRows(ctx.pair.source, range, o.where), ctx.target.verify.countRows(ctx.pair.target, range, o.where)])
+  if (Math.max(sourceRows, targetRows) > BISECT_ROWS) {
+    // halve by the keys of the side with more rows (extra rows on the target are split too)
+    const mid =
+      sourceRows >= targetRows
+        ? await ctx.source.verify.keyAt(ctx.pair.source, range.after, Math.floor(sourceRows / 2), o.where)
+        : await ctx.target.verify.keyAt(ctx.pair.target, range.after, Math.floor(targetRows / 2), o.where)
+    if (mid !== null && (range.through === null || keyCompareText(mid, range.through) !== 0)) {
+      for (const half of [{after: range.after, through: mid}, {after: mid, through: range.through}]) {
+        const outcome = await compareRange(ctx, half, o.where)
+        if (!outcome.equal) await diffRange(o, ctx, online, half, result)
+      }
+      return
+    }
+  }
+  let repairs = repairsOf.get(result)
+  if (repairs === undefined) repairsOf.set(result, (repairs = []))
+  for (const {sourceRow, targetKey, ...diff} of await leafDiffs(o, ctx, online, range)) {
+    if (result.diffs.length >= o.maxRowDiffs) {
+      result.diffsTruncated = true
+      return
+    }
+    result.diffs.push(diff)
+    repairs.push({sourceRow, targetKey})
+  }
+}
+
+function keyCompareText(a: readonly unknown[], b: readonly unknown[]): number {
+  return JSON.stringify(a.map((x) => (Buffer.isBuffer(x) ? x.toString('hex') : x))).localeCompare(JSON.stringify(b.map((x) => (Buffer.isBuffer(x) ? x.toString('hex') : x))))
+}
+
+type FoundDiff = RowDiff & {sourceRow: unknown[] | null; targetKey: unknown[]}
+
+/**
+ * The rows of a small range that differ, re-read until replication has passed the moment of each
+ * read (online), or once more (offline): only a row that differs on every read is reported, with
+ * its values from the last read. A row in flight on every read would need to change faster than
+ * replication applies it, for recheckRetries rounds in a row.
+ */
+async function leafDiffs(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, range: KeyRange): Promise<FoundDiff[]> {
+  let candidates: Map<string, FoundDiff> | null = null
+  for (let attempt = 0; attempt <= Math.max(1, o.recheckRetries); attempt++) {
+    const position = online.running ? await ctx.source.replication.capture.currentPosition().catch(() => null) : null
+    const [s, t] = await Promise.all([ctx.source.verify.readRange(ctx.pair.source, range, o.where), ctx.target.verify.readRange(ctx.pair.target, range, o.where)])
+    const found = new Map(diffRows(ctx, s, t).map((d) => [JSON.stringify(d.key), d]))
+    const kept = new Map<string, FoundDiff>()
+    for (const [k, d] of found) if (attempt === 0 || (candidates?.has(k) ?? false)) kept.set(k, d)
+    candidates = kept
+    if (kept.size === 0) return []
+    if (position === null) {
+      if (attempt >= 1) break
+      continue
+    }
+    if (!(await online.waitFor(position, o.recheckWaitMs, o.signal))) break
+  }
+  return [...(candidates ?? new Map<string, FoundDiff>()).values()]
+}
+
+/** Source and target rows of one range, merged by key; the canonical text decides what differs. */
+export function diffRows(ctx: Pick<TableContext, 'pair' | 'sourceColumns' | 'families'>, sourceRows: readonly unknown[][], targetRows: readonly unknown[][]): FoundDiff[] {
+  const {pair, sourceColumns, families} = ctx
+  const canon = (row: readonly unknown[]): Array<string | null> => row.map((v, i) => {
+    const col = sourceColumns[i]
+    const fam = families[i]
+    return col === undefined || fam === undefined ? null : canonicalValue(v, col, fam)
+  })
+  const keyText = (c: Array<string | null>): string => JSON.stringify(pair.source.keyIndexes.map((i) => c[i] ?? null))
+  const keyRecord = (c: Array<string | null>): Record<string, string | null> => Object.fromEntries(pair.source.keyColumns.map((k, j) => [k, c[pair.source.keyIndexes[j] ?? 0] ?? null]))
+  const targets = new Map<string, {row: unknown[]; canon: Array<string | null>}>()
+  for (const row of targetRows) {
+    const c = canon(row)
+    targets.set(keyText(c), {row, canon: c})
+  }
+  const out: FoundDiff[] = []
+  for (const row of sourceRows) {
+    const c = canon(row)
+    const k = keyText(c)
+    const t = targets.get(k)
+    const key = pair.source.keyIndexes.map((i) => row[i])
+    if (t === undefined) {
+      out.push({table: pair.source.name, key: keyRecord(c), kind: 'missing-in-target', columns: [], sourceRow: row, targetKey: key})
+      continue
+    }
+    targets.delete(k)
+    const columns: ColumnDiff[] = []
+    for (let i = 0; i < c.length; i++) {
+      if (c[i] === t.canon[i]) continue
+      const col = sourceColumns[i]
+      if (col === undefined) continue
+      columns.push({column: col.name, source: maskValue(c[i] ?? null, col), target: maskValue(t.canon[i] ?? null, col)})
+    }
+    if (columns.length > 0) out.push({table: pair.source.name, key: keyRecord(c), kind: 'different', columns, sourceRow: row, targetKey: key})
+  }
+  for (const t of targets.values()) {
+    out.push({table: pair.source.name, key: keyRecord(t.canon), kind: 'missing-in-source', columns: [], sourceRow: null, targetKey: pair.source.keyIndexes.map((i) => t.row[i])})
+  }
+  return out
+}
+
+/** Target := source for the differing rows; returns how many rows the statements cover. */
+async function repairTable(o: VerifyOptions, ctx: TableContext, items: readonly RepairItem[]): Promise<number> {
+  const tv = ctx.target.verify
+  if (tv.repairStatements === undefined) throw new EnvironmentError('PAYCTL_REPAIR_UNSUPPORTED', `The target engine (${ctx.target.engine.name}) cannot write repairs.`)
+  // a row the source has is written whole (insert or overwrite); a row only the target has is deleted
+  const upserts = items.flatMap((d) => (d.sourceRow === null ? [] : [d.sourceRow]))
+  const deletes = items.flatMap((d) => (d.sourceRow === null ? [d.targetKey] : []))
+  let writer: TargetWriter | null = null
+  let written = 0
+  try {
+    if (!o.dryRun) writer = await ctx.target.replication.openWriter()
+    for (let i = 0; i < Math.max(upserts.length, deletes.length); i += REPAIR_BATCH_ROWS) {
+      const u = upserts.slice(i, i + REPAIR_BATCH_ROWS)
+      const d = deletes.slice(i, i + REPAIR_BATCH_ROWS)
+      const statements = tv.repairStatements?.(ctx.pair.target, u, d) ?? []
+      o.onEvent?.({kind: 'repair-sql', table: ctx.pair.source.name, statements})
+      if (writer === null) continue
+      if (o.repairLog !== null) {
+        await mkdir(dirname(o.repairLog), {recursive: true})
+        await appendFile(o.repairLog, `-- ${new Date().toISOString()} ${ctx.pair.source.name}: ${u.length} upserts, ${d.length} deletes\n${statements.map((s) => `${s};`).join('\n')}\n`)
+      }
+      await writer.begin()
+      try {
+        for (const s of statements) await writer.query(s)
+        await writer.commit()
+      } catch (err) {
+        await writer.rollback().catch(() => undefined)
+        throw err
+      }
+      written += u.length + d.length
+    }
+  } finally {
+    await writer?.close()
+  }
+  return o.dryRun ? upserts.length + deletes.length : written
+}
