@@ -47,7 +47,7 @@ export interface ChunkSizing {
   initialRows: number
 }
 
-export const DEFAULT_CHUNK_SIZING: ChunkSizing = {targetMs: 500, minRows: 200, maxRows: 50_000, initialRows: 2_000, maxBytes: 4 * 1024 * 1024}
+export const DEFAULT_CHUNK_SIZING: ChunkSizing = {targetMs: 500, minRows: 200, maxRows: 50_000, initialRows: 2_000, maxBytes: 2 * 1024 * 1024}
 
 /**
  * The next chunk size: proportional to how far the last chunk was from the target time, at most

@@ -10,6 +10,7 @@
 import {hostname, tmpdir, userInfo} from 'node:os'
 import {join} from 'node:path'
 import {EnvironmentError, PayctlError, UsageError} from '../../cli/errors.js'
+import {startMemoryGovernor} from '../../cli/memory.js'
 import type {TableMatcher} from '../../config/tables.js'
 import {REPLICATION_ID, ReplicationStore, type TableCopyState, type TableRow} from '../../control/replication-store.js'
 import type {ConnectionOptions, Engine} from '../../engines/engine.js'
@@ -41,6 +42,8 @@ export interface ReplicateOptions {
   spillDir?: string
   signal?: AbortSignal
   onEvent?: (e: ReplicateEvent) => void
+  /** Heap in use above which a full garbage collection runs (MB; default 128; see src/cli/memory.ts). */
+  heapBudgetMb?: number
   /** How often status is published and the pause flag read (ms; default 1000). */
   statusIntervalMs?: number
 }
@@ -160,6 +163,7 @@ export function pairTables(source: TableModel[], target: TableModel[], targetDat
 export async function replicate(o: ReplicateOptions): Promise<ReplicateResult> {
   const engines: Engine[] = []
   const writers: TargetWriter[] = []
+  const stopGovernor = startMemoryGovernor(o.heapBudgetMb)
   try {
     const sourceEngine = await openEngine(o.source, o.signal)
     engines.push(sourceEngine)
@@ -167,6 +171,7 @@ export async function replicate(o: ReplicateOptions): Promise<ReplicateResult> {
     engines.push(targetEngine)
     return await run(o, sourceEngine, targetEngine, writers)
   } finally {
+    stopGovernor()
     for (const w of writers) await w.close().catch(() => undefined)
     for (const e of engines) await e.close().catch(() => undefined)
   }

@@ -16,7 +16,7 @@ describe('chunk sizing', () => {
     expect(nextChunkRows(300, 5000, DEFAULT_CHUNK_SIZING)).toBe(DEFAULT_CHUNK_SIZING.minRows)
     expect(nextChunkRows(40_000, 1, DEFAULT_CHUNK_SIZING)).toBe(DEFAULT_CHUNK_SIZING.maxRows)
     // wide rows: no more than maxBytes per chunk
-    expect(nextChunkRows(2000, 10, DEFAULT_CHUNK_SIZING, 4096)).toBe(1024)
+    expect(nextChunkRows(2000, 10, DEFAULT_CHUNK_SIZING, 4096)).toBe(512)
   })
 })
 
