@@ -153,8 +153,11 @@ export interface VerifySupport {
    * the tags are equal and the column types match. Absent when the engine cannot push the hash down.
    */
   readonly hashDialect?: string
-  /** Count and hash of a range computed by the server. */
-  hashRange?(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null): Promise<{count: number; hash: string}>
+  /**
+   * Count and hash of a range computed by the server. `jsonAsStored`: JSON as its stored bytes
+   * instead of normalised (cheaper; equal bytes are equal JSON, so a match needs no second pass).
+   */
+  hashRange?(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null, jsonAsStored?: boolean): Promise<{count: number; hash: string}>
   /** The statements that make these target rows equal the source's (upserts of full rows, deletes by key), for --repair and its log. */
   repairStatements?(table: ReplicaTable, upserts: readonly unknown[][], deletes: readonly unknown[][]): string[]
 }

@@ -19,6 +19,7 @@
 import {appendFile, mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {EnvironmentError, UsageError} from '../cli/errors.js'
+import {startMemoryGovernor} from '../cli/memory.js'
 import type {TableMatcher} from '../config/tables.js'
 import {ReplicationStore} from '../control/replication-store.js'
 import type {ConnectionOptions, Engine} from '../engines/engine.js'
@@ -94,7 +95,7 @@ export function chooseMethod(pair: Pick<TablePair, 'model' | 'targetModel' | 'so
   const differing = pair.source.columns.filter((name) => {
     const s = pair.model.columns.find((c) => c.name === name)
     const t = targetCols.get(name.toLowerCase())
-    return s === undefined || t === undefined || s.columnType.toLowerCase() !== t.columnType.toLowerCase() || (s.charset ?? '') !== (t.charset ?? '')
+    return s === undefined || t === undefined || s.columnType.toLowerCase() !== t.columnType.toLowerCase() || (s.charset ?? '') !== (t.charset ?? '') || s.nullable !== t.nullable
   })
   if (differing.length > 0) return {method: 'client', reason: `column types differ between the sides (${differing.join(', ')}); rows are streamed and hashed over the canonical encoding`}
   return {method: 'pushdown', reason: `both servers compute the hash (${source.hashDialect}) over identical column types`}
@@ -126,6 +127,7 @@ interface ChunkOutcome {
 
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const engines: Engine[] = []
+  const stopGovernor = startMemoryGovernor()
   try {
     const sourceEngine = await openEngine(o.source, o.signal)
     engines.push(sourceEngine)
@@ -133,6 +135,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
     engines.push(targetEngine)
     return await run(o, sideOf(sourceEngine, 'source'), sideOf(targetEngine, 'target'))
   } finally {
+    stopGovernor()
     for (const e of engines) await e.close().catch(() => undefined)
   }
 }
@@ -273,15 +276,56 @@ async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: T
   return result
 }
 
+/**
+ * Where the next chunk ends. A key whose first column is an integer is cut by that column's value
+ * (no read: the step follows the key density and the time the last chunk took); any other key by
+ * the key `rows` rows further, read from the source.
+ */
+interface Chunker {
+  next(after: unknown[] | null): Promise<unknown[] | null>
+  adapt(ms: number): void
+}
+
+async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
+  const scale = (n: number, ms: number): number => n * Math.min(2, Math.max(0.5, o.chunkMs / Math.max(1, ms)))
+  // an integer first key column cuts by value; with a composite key the bounds are prefixes (whole first-column values)
+  const integerKey = ctx.families[ctx.pair.source.keyIndexes[0] ?? 0] === 'integer'
+  const bounds = integerKey ? await ctx.source.replication.keyBounds(ctx.pair.source) : null
+  const lo = bounds === null ? null : BigInt(String(bounds.min[0]))
+  const hi = bounds === null ? null : BigInt(String(bounds.max[0]))
+  if (lo !== null && hi !== null) {
+    const density = Math.max(1e-9, Math.max(1, ctx.pair.model.rowEstimate) / Number(hi - lo + 1n))
+    let step = Math.max(1, Math.round(5_000 / density))
+    return {
+      next: (after) => {
+        // the first range starts at the table start (target rows below the source's first key are in it), the last runs to the end
+        const from = after === null ? lo - 1n : BigInt(String(after[0]))
+        const through = from + BigInt(step)
+        return Promise.resolve(through >= hi ? null : [String(through)])
+      },
+      adapt: (ms) => {
+        step = Math.max(1, Math.round(Math.min(step * 2, scale(step, ms))))
+      },
+    }
+  }
+  let rows = 5_000
+  return {
+    next: (after) => ctx.source.verify.keyAt(ctx.pair.source, after, rows, o.where),
+    adapt: (ms) => {
+      rows = Math.round(Math.min(200_000, Math.max(500, scale(rows, ms))))
+    },
+  }
+}
+
 /** Compares a table chunk by chunk; fills counts, chunk numbers, status and row diffs. */
 async function compareTable(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, result: TableVerifyResult): Promise<void> {
   const rng = o.samplePct === null ? null : new Prng(o.sampleSeed ?? 1, ctx.pair.source.name.length)
+  const chunks = await chunker(o, ctx)
   let after: unknown[] | null = null
-  let rows = 5_000
   for (;;) {
     o.signal?.throwIfAborted()
     const startedChunk = performance.now()
-    const through = await ctx.source.verify.keyAt(ctx.pair.source, after, rows, o.where)
+    const through = await chunks.next(after)
     const range: KeyRange = {after, through}
     if (rng === null || rng.next() * 100 < (o.samplePct ?? 100)) {
       const outcome = await compareRangeOnline(o, ctx, online, range, result)
@@ -299,8 +343,7 @@ async function compareTable(o: VerifyOptions, ctx: TableContext, online: Replica
     }
     if (through === null) break
     after = through
-    const ms = performance.now() - startedChunk
-    rows = Math.round(Math.min(200_000, Math.max(500, rows * Math.min(2, Math.max(0.5, o.chunkMs / Math.max(1, ms))))))
+    chunks.adapt(performance.now() - startedChunk)
   }
 }
 
@@ -328,8 +371,13 @@ async function compareRange(ctx: TableContext, range: KeyRange, where: string | 
     const sv = ctx.source.verify
     const tv = ctx.target.verify
     if (sv.hashRange === undefined || tv.hashRange === undefined) throw new Error('pushdown without hashRange')
-    const [s, t] = await Promise.all([sv.hashRange(ctx.pair.source, ctx.sourceColumns, range, where), tv.hashRange(ctx.pair.target, ctx.targetColumns, range, where)])
-    return {equal: s.count === t.count && s.hash === t.hash, sourceCount: s.count, targetCount: t.count}
+    // JSON as stored first (cheap; equal bytes are equal JSON), normalised only where that differs
+    const hasJson = ctx.families.includes('json')
+    const [s, t] = await Promise.all([sv.hashRange(ctx.pair.source, ctx.sourceColumns, range, where, hasJson), tv.hashRange(ctx.pair.target, ctx.targetColumns, range, where, hasJson)])
+    if (s.count === t.count && s.hash === t.hash) return {equal: true, sourceCount: s.count, targetCount: t.count}
+    if (!hasJson) return {equal: false, sourceCount: s.count, targetCount: t.count}
+    const [sn, tn] = await Promise.all([sv.hashRange(ctx.pair.source, ctx.sourceColumns, range, where), tv.hashRange(ctx.pair.target, ctx.targetColumns, range, where)])
+    return {equal: sn.count === tn.count && sn.hash === tn.hash, sourceCount: sn.count, targetCount: tn.count}
   }
   const [s, t] = await Promise.all([ctx.source.verify.readRange(ctx.pair.source, range, where), ctx.target.verify.readRange(ctx.pair.target, range, where)])
   const hs = new ChunkHasher()

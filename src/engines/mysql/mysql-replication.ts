@@ -242,11 +242,11 @@ class MysqlVerify implements VerifySupport {
     return Number(row?.n ?? 0)
   }
 
-  async hashRange(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null): Promise<{count: number; hash: string}> {
+  async hashRange(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null, jsonAsStored = false): Promise<{count: number; hash: string}> {
     await this.prepare()
-    const sql = V.hashRangeSql(table, columns, rangeBounds(range, where), this.#json ?? 'mysql')
-    const [row] = (await this.rows(sql, rangeParams(range), false)) as Array<{n: string | number; s1: string | number; s2: string | number}>
-    return {count: Number(row?.n ?? 0), hash: `${String(row?.s1 ?? 0)}:${String(row?.s2 ?? 0)}`}
+    const sql = V.hashRangeSql(table, columns, rangeBounds(range, where), jsonAsStored ? 'raw' : (this.#json ?? 'mysql'))
+    const [row] = (await this.rows(sql, rangeParams(range), false)) as Array<{n: string | number; s1: string | number}>
+    return {count: Number(row?.n ?? 0), hash: String(row?.s1 ?? 0)}
   }
 
   repairStatements(table: ReplicaTable, upserts: readonly unknown[][], deletes: readonly unknown[][]): string[] {

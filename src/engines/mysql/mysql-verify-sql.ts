@@ -3,15 +3,15 @@
  * a key range's rows in key order (row diff, client-side hashing), and the chunk hash computed by
  * the server (pushdown).
  *
- * Pushdown hash of a range: each row becomes an unambiguous text (per column `N` for NULL, else
- * `V<byte length>:<value text>`), hashed with MD5; the chunk's hash is the count plus two SUMs of
- * 60-bit slices of the row hashes (order-independent, exact DECIMAL sums, never XOR-folded, so
- * equal changes on two rows cannot cancel). Value texts per type: strings converted to utf8mb4
- * (bytes, so a case-only change or a trailing space changes the hash whatever the collation says),
- * binary and BIT as HEX, JSON normalised (MariaDB JSON_NORMALIZE: sorted keys, no whitespace;
- * MySQL/TiDB/Aurora: the JSON type's own normalised text), everything else CAST AS CHAR in the
- * session's UTC time zone. Two servers' hashes are comparable only when both run the same
- * expressions over the same column types; payctl verify checks that before choosing pushdown.
+ * Pushdown hash of a range: each row becomes one text (rowTextSql), hashed with MD5; the chunk's
+ * hash is the count plus the SUM of the first 64 bits of the row hashes (order-independent, an
+ * exact DECIMAL sum, never XOR-folded, so equal changes on two rows cannot cancel; a difference
+ * goes unseen with probability about 2^-64 per chunk). Values enter as the server's bytes (a
+ * case-only change or a trailing space changes the hash whatever the collation says), date-times
+ * in the session's UTC time zone, JSON normalised (MariaDB JSON_NORMALIZE: sorted keys, no
+ * whitespace; MySQL/TiDB/Aurora: the JSON type's own normalised text). Two servers' hashes are comparable only when both
+ * run the same expressions over the same column types; payctl verify checks that before choosing
+ * pushdown.
  */
 import type {ColumnModel} from '../model.js'
 import type {ReplicaTable} from '../replication.js'
@@ -20,27 +20,34 @@ import {keyPredicate} from './mysql-replication-sql.js'
 
 const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 
-export type JsonDialect = 'mariadb' | 'mysql'
+/** How JSON enters the row text: normalised the MariaDB or the MySQL way, or as stored ('raw': equal bytes are equal JSON, a quick first pass). */
+export type JsonDialect = 'mariadb' | 'mysql' | 'raw'
 
-const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit'])
 const TEXT = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set'])
 
-/** The text a column's value is hashed as (see the header); null-safe handling is added by rowTextSql. */
+/**
+ * A column as it enters the row text (see the header); NULLs are told apart by the ISNULL suffix.
+ * Text goes in as its bytes (CAST AS BINARY): no collation takes part, so columns of different
+ * collations mix without "Illegal mix of collations", and case or trailing spaces always count.
+ */
 export function valueTextSql(column: Pick<ColumnModel, 'name' | 'dataType'>, json: JsonDialect): string {
   const c = q(column.name)
   const type = column.dataType.toLowerCase()
-  if (BINARY.has(type)) return `HEX(${c})`
-  if (TEXT.has(type)) return `CONVERT(${c} USING utf8mb4)`
-  if (type === 'json') return json === 'mariadb' ? `JSON_NORMALIZE(${c})` : `CAST(${c} AS CHAR CHARACTER SET utf8mb4)`
-  return `CAST(${c} AS CHAR CHARACTER SET utf8mb4)`
+  if (type === 'json') return json === 'mariadb' ? `CAST(JSON_NORMALIZE(${c}) AS BINARY)` : json === 'mysql' ? `CAST(CAST(${c} AS CHAR) AS BINARY)` : `CAST(${c} AS BINARY)`
+  if (TEXT.has(type)) return `CAST(${c} AS BINARY)`
+  return c
 }
 
-export function rowTextSql(columns: ReadonlyArray<Pick<ColumnModel, 'name' | 'dataType'>>, json: JsonDialect): string {
-  const parts = columns.map((col) => {
-    const v = valueTextSql(col, json)
-    return `IF(${q(col.name)} IS NULL, 'N', CONCAT('V', LENGTH(${v}), ':', ${v}))`
-  })
-  return `CONCAT(${parts.join(', ')})`
+/**
+ * The row as one string: the values separated by CHAR(31) (the ASCII unit separator), then one
+ * ISNULL flag per column, so NULL and '' differ. Two different rows give the same text only when a
+ * value itself contains CHAR(31) in just the place that shifts a boundary; payments data has none,
+ * and the client-side comparison (row diff) does not rely on it.
+ */
+export function rowTextSql(columns: ReadonlyArray<Pick<ColumnModel, 'name' | 'dataType'> & {nullable?: boolean}>, json: JsonDialect): string {
+  // a NOT NULL column needs no flag (both sides have the same column definitions, or pushdown is not used)
+  const flags = columns.filter((col) => col.nullable !== false).map((col) => `ISNULL(${q(col.name)})`)
+  return `CONCAT_WS(CHAR(31), ${columns.map((col) => valueTextSql(col, json)).join(', ')}${flags.length === 0 ? '' : `, CONCAT(${flags.join(', ')})`})`
 }
 
 export interface RangeBounds {
@@ -60,10 +67,11 @@ function rangeWhere(table: ReplicaTable, b: RangeBounds): string {
   return where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`
 }
 
-export function hashRangeSql(table: ReplicaTable, columns: ReadonlyArray<Pick<ColumnModel, 'name' | 'dataType'>>, b: RangeBounds, json: JsonDialect): string {
+export function hashRangeSql(table: ReplicaTable, columns: ReadonlyArray<Pick<ColumnModel, 'name' | 'dataType'> & {nullable?: boolean}>, b: RangeBounds, json: JsonDialect): string {
+  if (columns.length === 0) return `SELECT COUNT(*) AS n, 0 AS s1 FROM ${mysqlDialect.qualify(table.schema, table.name)}${rangeWhere(table, b)}`
   return (
-    `SELECT COUNT(*) AS n, COALESCE(SUM(CAST(CONV(SUBSTRING(h, 1, 15), 16, 10) AS UNSIGNED)), 0) AS s1, COALESCE(SUM(CAST(CONV(SUBSTRING(h, 16, 15), 16, 10) AS UNSIGNED)), 0) AS s2` +
-    ` FROM (SELECT MD5(${rowTextSql(columns, json)}) AS h FROM ${mysqlDialect.qualify(table.schema, table.name)}${rangeWhere(table, b)}) AS payctl_rows`
+    `SELECT COUNT(*) AS n, COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(${rowTextSql(columns, json)}), 1, 16), 16, 10) AS UNSIGNED)), 0) AS s1` +
+    ` FROM ${mysqlDialect.qualify(table.schema, table.name)}${rangeWhere(table, b)}`
   )
 }
 
