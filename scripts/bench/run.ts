@@ -13,6 +13,11 @@
  *      drives the payment service's `writes` scenario at a rate calibrated to about --cdc-rate row
  *      changes/s for --cdc-seconds; payctl_control.replication_state is sampled every 250 ms for
  *      lag and apply rate.
+ *   4. verify (after the CDC part, replication stopped, so the target equals the source):
+ *      `payctl verify --json` wall time, exit code (must be 0), hash method per table and peak RSS,
+ *      against the server-native floor: `CHECKSUM TABLE <the compared tables>` on both servers at the
+ *      same time (wall time until both finish; run before and after verify, the faster one counts).
+ *      Ratio = verify seconds / floor seconds (1.0: as fast as the floor). --no-verify skips it.
  *
  * The sandbox lives in its own temporary folder with OS-chosen ports and is brought down (and
  * deleted) at the end, also on failure or Ctrl-C. Output: a table on stdout, the figures in
@@ -50,6 +55,7 @@ const {values: flags} = parseArgs({
     'runtime-instances': {type: 'string', default: process.env.PAYCTL_BENCH_RUNTIME_INSTANCES ?? '1'},
     out: {type: 'string', default: process.env.PAYCTL_BENCH_OUT ?? path.join(ROOT, 'reports/bench-replicate.json')},
     'no-build': {type: 'boolean', default: process.env.PAYCTL_BENCH_NO_BUILD === '1'},
+    'no-verify': {type: 'boolean', default: process.env.PAYCTL_BENCH_NO_VERIFY === '1'},
     keep: {type: 'boolean', default: false},
     help: {type: 'boolean', short: 'h', default: false},
   },
@@ -58,9 +64,10 @@ const {values: flags} = parseArgs({
 
 if (flags.help) {
   process.stdout.write(`npm run bench -- [--scale 10] [--seed 1] [--workers 4] [--cdc-seconds 30] [--cdc-rate 300]
-                      [--runtime-instances 1] [--out reports/bench-replicate.json] [--no-build] [--keep]
+                      [--runtime-instances 1] [--out reports/bench-replicate.json] [--no-build] [--no-verify] [--keep]
 env: PAYCTL_BENCH_SCALE, PAYCTL_BENCH_SEED, PAYCTL_BENCH_WORKERS, PAYCTL_BENCH_CDC_SECONDS, PAYCTL_BENCH_CDC_RATE,
-     PAYCTL_BENCH_RUNTIME_INSTANCES, PAYCTL_BENCH_OUT, PAYCTL_BENCH_NO_BUILD=1
+     PAYCTL_BENCH_RUNTIME_INSTANCES, PAYCTL_BENCH_OUT, PAYCTL_BENCH_NO_BUILD=1, PAYCTL_BENCH_NO_VERIFY=1
+--no-verify skips the payctl verify part (run after the CDC part).
 --keep leaves the sandbox running (its folder is printed); otherwise it is stopped and deleted.
 `)
   // eslint-disable-next-line no-restricted-syntax -- a script, not a command: --help ends it here
@@ -527,6 +534,127 @@ async function stopRuntimeInstances(c: Ctx): Promise<void> {
   await stopInstances(records, {configPath: c.state.configPath ?? undefined}).catch((err: unknown) => log(`stopping the runtime failed: ${String(err)}`))
 }
 
+// ------------------------------------------------------------------------------------------ verify
+
+/** The part of payctl verify's --json result (src/validators/types.ts VerifyResult) the bench reads. */
+interface VerifyJson {
+  status: 'equal' | 'different'
+  tables: {table: string; method: string; methodReason: string; chunks: number; rechecked: number; sourceRows: number; targetRows: number; status: string; seconds: number}[]
+  totals: {tables: number; equal: number; different: number; rowsCompared: number; rowDiffs: number; seconds: number}
+}
+
+interface FloorRun {
+  /** Wall time until both servers' CHECKSUM TABLE finished. */
+  seconds: number
+  sourceSeconds: number
+  targetSeconds: number
+  /** Tables whose CHECKSUM TABLE value differs between the servers (informational: it depends on the row format). */
+  checksumMismatches: string[]
+}
+
+interface VerifySection {
+  command: string
+  exitCode: number
+  status: string
+  seconds: number
+  /** payctl verify's own clock (result.totals.seconds). */
+  ownSeconds: number
+  rowsCompared: number
+  rowsPerSecond: number
+  tables: {table: string; method: string; methodReason: string; status: string; rows: number; chunks: number; seconds: number}[]
+  methods: Record<string, number>
+  peakMemory: {vmHwmMb: number; sampledPeakVmRssMb: number; samples: number}
+  floor: {
+    command: string
+    /** The faster of the two runs (before and after payctl verify; only the one after when verify compared fewer tables than the bench knows). */
+    seconds: number
+    rowsPerSecond: number
+    runs: {beforeVerify: FloorRun; afterVerify: FloorRun}
+  }
+  /** verify seconds / floor seconds: 1.0 is as fast as the floor; goal < 2, stretch < 1.2. */
+  ratio: number
+}
+
+/** CHECKSUM TABLE over all the tables on both servers at the same time, one connection each. */
+async function checksumFloor(c: Ctx, tables: string[]): Promise<FloorRun> {
+  const sql = `CHECKSUM TABLE ${tables.map((t) => `\`${t.replace(/`/g, '``')}\``).join(', ')}`
+  const one = async (e: Endpoint): Promise<{seconds: number; sums: Map<string, string>}> => {
+    const conn = await connect(e)
+    try {
+      const started = performance.now()
+      const [rows] = await conn.query<mysql.RowDataPacket[]>(sql)
+      const seconds = (performance.now() - started) / 1000
+      // Table is "db.name"; Checksum is NULL for a table that does not exist (with a warning)
+      const sums = new Map(rows.map((r) => [String(r.Table).slice(e.database.length + 1), String(r.Checksum)]))
+      const missing = tables.filter((t) => sums.get(t) === undefined || sums.get(t) === 'null')
+      if (missing.length > 0) throw new Error(`CHECKSUM TABLE on ${e.host}:${e.port} gave no checksum for: ${missing.join(', ')}`)
+      return {seconds, sums}
+    } finally {
+      await conn.end().catch(() => undefined)
+    }
+  }
+  const started = performance.now()
+  const [src, tgt] = await Promise.all([one(c.sourceDb), one(c.targetDb)])
+  const seconds = (performance.now() - started) / 1000
+  return {seconds, sourceSeconds: src.seconds, targetSeconds: tgt.seconds, checksumMismatches: tables.filter((t) => src.sums.get(t) !== tgt.sums.get(t))}
+}
+
+async function verifyBench(c: Ctx): Promise<VerifySection> {
+  const args = ['bin/run.js', 'verify', '--json']
+  log(`verify: floor, CHECKSUM TABLE of the ${c.tables.length} tables on both servers at once (before payctl verify) ...`)
+  const before = await checksumFloor(c, c.tables)
+  log(`verify: floor ${before.seconds.toFixed(2)} s (source ${before.sourceSeconds.toFixed(2)} s, target ${before.targetSeconds.toFixed(2)} s)`)
+
+  log(`verify: payctl ${args.slice(1).join(' ')} ...`)
+  let sampler: MemSampler | null = null
+  const started = performance.now()
+  const r = run(process.execPath, args, {env: c.env, onSpawn: (child) => (sampler = sampleMemory(child.pid as number))})
+  const exit = await r.done
+  const seconds = (performance.now() - started) / 1000
+  const memory = (sampler as MemSampler | null)?.stop() ?? {peakRssMb: 0, hwmMb: 0, samples: 0}
+  if (exit.code !== 0) {
+    throw new Error(`payctl verify --json failed (exit ${exit.code ?? exit.signal}; the target should equal the source here, replication stopped):\n--- stderr\n${exit.stderr.slice(-4000)}\n--- stdout\n${exit.stdout.slice(-4000)}`)
+  }
+  const result = (JSON.parse(exit.stdout) as {status: number; result: VerifyJson}).result
+  if (result.status !== 'equal') throw new Error(`payctl verify exited 0 but reported status ${result.status}`)
+  const methods: Record<string, number> = {}
+  for (const t of result.tables) methods[t.method] = (methods[t.method] ?? 0) + 1
+  log(`verify: ${seconds.toFixed(2)} s, ${result.totals.rowsCompared.toLocaleString('en-US')} rows in ${result.totals.tables} tables (${Object.entries(methods).map(([m, n]) => `${m} ${n}`).join(', ')})`)
+
+  // The floor covers exactly the tables verify compared (normally all of the bench's tables).
+  const floorTables = result.tables.filter((t) => t.status !== 'skipped').map((t) => t.table)
+  const unknown = floorTables.filter((t) => !c.tables.includes(t))
+  if (unknown.length > 0) throw new Error(`payctl verify compared tables the bench does not know: ${unknown.join(', ')}`)
+  const sameSet = floorTables.length === c.tables.length
+  if (!sameSet) log(`verify: payctl verify compared ${floorTables.length} of ${c.tables.length} tables; only the floor run after it (over those) counts`)
+
+  log(`verify: floor again, CHECKSUM TABLE of the ${floorTables.length} compared tables (after payctl verify) ...`)
+  const after = await checksumFloor(c, floorTables)
+  log(`verify: floor ${after.seconds.toFixed(2)} s (source ${after.sourceSeconds.toFixed(2)} s, target ${after.targetSeconds.toFixed(2)} s)`)
+  const floorSeconds = sameSet ? Math.min(before.seconds, after.seconds) : after.seconds
+  // the same rows verify compared (the CDC part has added rows since c.sourceCounts was taken)
+  const floorRows = result.totals.rowsCompared
+  return {
+    command: `PAYCTL_CONFIG=<sandbox>/payctl.yaml node ${args.join(' ')}`,
+    exitCode: exit.code,
+    status: result.status,
+    seconds,
+    ownSeconds: result.totals.seconds,
+    rowsCompared: result.totals.rowsCompared,
+    rowsPerSecond: result.totals.rowsCompared / seconds,
+    tables: result.tables.map((t) => ({table: t.table, method: t.method, methodReason: t.methodReason, status: t.status, rows: t.sourceRows, chunks: t.chunks, seconds: t.seconds})),
+    methods,
+    peakMemory: {vmHwmMb: memory.hwmMb, sampledPeakVmRssMb: memory.peakRssMb, samples: memory.samples},
+    floor: {
+      command: `CHECKSUM TABLE ${floorTables.join(', ')} -- on both servers at the same time, one connection each`,
+      seconds: floorSeconds,
+      rowsPerSecond: floorRows / floorSeconds,
+      runs: {beforeVerify: before, afterVerify: after},
+    },
+    ratio: seconds / floorSeconds,
+  }
+}
+
 // ------------------------------------------------------------------------------------------ main
 
 interface Ctx {
@@ -649,6 +777,9 @@ async function main(): Promise<number> {
     // 3. change capture under load
     const cdcResult = await cdc(ctx)
 
+    // 4. verify, replication stopped (cdc() stops it): the target equals the source
+    const verifyResult = flags['no-verify'] ? null : await verifyBench(ctx)
+
     // ---------------------------------------------------------------------------- report
     const ratio = (b: FullLoad): number => b.seconds / pay.seconds
     const report = {
@@ -662,6 +793,7 @@ async function main(): Promise<number> {
       fullLoad: loads.map((l) => ({...l, payctlRatio: l === pay ? 1 : ratio(l)})),
       payctlPeakMemory: {vmHwmMb: memory.hwmMb, sampledPeakVmRssMb: memory.peakRssMb, samples: memory.samples},
       cdc: cdcResult,
+      verify: verifyResult ?? {skipped: true},
       totalSeconds: (Date.now() - t0) / 1000,
     }
     await mkdir(path.dirname(flags.out), {recursive: true})
@@ -706,6 +838,28 @@ async function main(): Promise<number> {
         [false, true],
       ),
     )
+    out.push('')
+    const v = verifyResult
+    if (v === null) {
+      out.push('payctl verify: skipped (--no-verify)')
+    } else {
+      out.push(`payctl verify against the CHECKSUM TABLE floor (replication stopped; target = source; ${fmtInt(v.rowsCompared)} rows in ${v.tables.length} tables)`)
+      out.push(
+        renderTable(
+          ['what', 'seconds', 'rows/s', 'ratio'],
+          [
+            ['payctl verify --json (wall time of the process)', fmt(v.seconds, 2), fmtInt(v.rowsPerSecond), `${fmt(v.ratio, 2)}x`],
+            ['CHECKSUM TABLE on both servers at once (floor)', fmt(v.floor.seconds, 2), fmtInt(v.floor.rowsPerSecond), '1.00'],
+          ],
+          [false, true, true, true],
+        ),
+      )
+      out.push(`  ratio = verify seconds / floor seconds (1.0: as fast as the floor; goal < 2, stretch < 1.2): ${fmt(v.ratio, 2)} -> ${v.ratio < 1.2 ? 'stretch met' : v.ratio < 2 ? 'goal met' : 'goal NOT met'}`)
+      out.push(`  verify: exit ${v.exitCode}, status ${v.status}, own clock ${fmt(v.ownSeconds, 2)} s; methods: ${Object.entries(v.methods).map(([m, n]) => `${m} ${n}`).join(', ')}`)
+      out.push(`  per table: ${v.tables.map((t) => `${t.table} ${t.method}`).join(', ')}`)
+      out.push(`  floor runs: before verify ${fmt(v.floor.runs.beforeVerify.seconds, 2)} s, after ${fmt(v.floor.runs.afterVerify.seconds, 2)} s (the faster counts)${v.floor.runs.afterVerify.checksumMismatches.length > 0 ? `; CHECKSUM TABLE values differ between the servers for ${v.floor.runs.afterVerify.checksumMismatches.join(', ')} (row format / column types)` : '; CHECKSUM TABLE values equal on both servers'}`)
+      out.push(`  verify peak memory: VmHWM ${fmt(v.peakMemory.vmHwmMb, 1)} MB (sampled VmRSS max ${fmt(v.peakMemory.sampledPeakVmRssMb, 1)} MB, ${v.peakMemory.samples} samples at 100 ms)`)
+    }
     out.push('')
     out.push(`JSON: ${path.relative(process.cwd(), flags.out) || flags.out}`)
     process.stdout.write(`${out.join('\n')}\n`)
