@@ -118,7 +118,11 @@ export interface TargetWriter {
   begin(): Promise<void>
   commit(): Promise<void>
   rollback(): Promise<void>
-  /** Insert, or overwrite by key: rows are full rows in table.columns order. */
+  /**
+   * Insert, or overwrite by key: rows are full rows in table.columns order. A row that holds one of
+   * the new row's unique values under another key is removed (REPLACE semantics): applying full
+   * images in source order, or replaying older ones, then converges instead of merging two rows.
+   */
   upsertRows(table: ReplicaTable, rows: readonly unknown[][]): Promise<void>
   /**
    * The copy's rows: same effect as upsertRows, through the fastest bulk path the server allows

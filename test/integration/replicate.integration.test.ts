@@ -18,6 +18,7 @@ import {writesScenario} from '../../src/load/scenarios.js'
 import {instanceId, instanceUrl, type SpawnedInstance, startInstances, stopInstances} from '../../src/runtime-manager/index.js'
 import {runtimePaths} from '../../src/sandbox/index.js'
 import {Prng} from '../../src/sandbox/prng.js'
+import {dropProvisioned} from './target-reset.js'
 import {parseJson, runCli, startCli, type CliProcess} from './cli-helpers.js'
 import type {SandboxEndpoint} from './sandbox-context.js'
 import {startSourceWriters} from './source-writer.js'
@@ -94,8 +95,8 @@ afterAll(async () => {
     {configPath: sandbox.configPath},
   )
   await rm(work, {recursive: true, force: true})
-  // the suite's other tests expect an empty target
-  await emptyTarget()
+  // the suite's other files expect a target without tables or control store
+  await dropProvisioned(target, sandbox.target.database)
   await source.end()
   await target.end()
 })

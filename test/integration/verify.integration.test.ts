@@ -16,6 +16,7 @@ import {writesScenario} from '../../src/load/scenarios.js'
 import {instanceId, instanceUrl, type SpawnedInstance, startInstances, stopInstances} from '../../src/runtime-manager/index.js'
 import {runtimePaths} from '../../src/sandbox/index.js'
 import type {RowDiff, VerifyResult} from '../../src/validators/types.js'
+import {dropProvisioned} from './target-reset.js'
 import {parseJson, runCli, startCli} from './cli-helpers.js'
 import type {SandboxEndpoint} from './sandbox-context.js'
 import {startSourceWriters} from './source-writer.js'
@@ -70,7 +71,8 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await emptyTarget()
+  // the suite's other files expect a target without tables or control store
+  await dropProvisioned(target, sandbox.target.database)
   await source.end()
   await target.end()
   await rm(work, {recursive: true, force: true})
@@ -136,7 +138,7 @@ describe('payctl verify', () => {
     const dry = await runCli(['verify', '--repair', '--dry-run', '--junit', junit], {env})
     expect(dry.code, dry.stderr).toBe(4)
     expect(dry.stdout).toContain('DELETE FROM `payments`.`outbox_events`')
-    expect(dry.stdout).toContain('INSERT INTO `payments`.`customers`')
+    expect(dry.stdout).toContain("REPLACE INTO `payments`.`customers`")
     const xml = await readFile(junit, 'utf8')
     expect(xml).toContain('<testsuite name="payctl verify"')
     expect(xml.match(/<failure /g)).toHaveLength(4)
@@ -147,7 +149,7 @@ describe('payctl verify', () => {
     const repaired = await verifyJson(['--repair', '--repair-log', log])
     expect(repaired.code, repaired.stderr).toBe(0)
     expect(repaired.result.tables.reduce((n, t) => n + (t.repaired ?? 0), 0)).toBe(expected.length)
-    expect(await readFile(log, 'utf8')).toMatch(/INSERT INTO `payments`\.`payment_intents`/)
+    expect(await readFile(log, 'utf8')).toMatch(/REPLACE INTO `payments`\.`payment_intents`/)
     const again = await verifyJson()
     expect(again.code, again.stderr).toBe(0)
     // the reordered JSON was never a difference, so it was left as it was

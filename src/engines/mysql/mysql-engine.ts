@@ -88,6 +88,16 @@ export function poolOptions(o: ConnectionOptions, ssl: SslOptions | undefined): 
   }
 }
 
+/**
+ * The binlog connection (zongji): the pool's settings without pool and database, and TIMESTAMP
+ * values formatted in UTC, as the copy reads and the writer writes them (mysql2's default
+ * 'local' would shift every TIMESTAMP applied from the binlog by the host's offset).
+ */
+export function binlogConnectionOptions(o: ConnectionOptions, ssl: SslOptions | undefined): Omit<PoolOptions, 'connectionLimit' | 'database'> {
+  const {connectionLimit: _limit, database: _database, ...config} = poolOptions(o, ssl)
+  return {...config, timezone: 'Z'}
+}
+
 /** mysql2's own TLS failure codes; Node's are in isTlsErrorCode. */
 const MYSQL_TLS_CODES = new Set(['HANDSHAKE_SSL_ERROR', 'HANDSHAKE_NO_SSL_SUPPORT', 'ER_SECURE_TRANSPORT_REQUIRED'])
 
@@ -175,10 +185,7 @@ export class MysqlEngine implements Engine {
         options: this.options,
         serverInfo: () => this.serverInfo(),
         query,
-        connectionConfig: () => {
-          const {connectionLimit: _limit, database: _database, ...config} = poolOptions(this.options, this.#ssl)
-          return config
-        },
+        connectionConfig: () => binlogConnectionOptions(this.options, this.#ssl),
       }),
     })
     return this.#replication

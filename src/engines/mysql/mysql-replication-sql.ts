@@ -65,18 +65,18 @@ function prepare(value: unknown, json: boolean): unknown {
 }
 
 /**
- * `INSERT ... VALUES (...), (...) ON DUPLICATE KEY UPDATE c = VALUES(c)` with the values escaped in
- * (one round trip, no 65,535-placeholder limit). VALUES() in the update clause is accepted by every
- * flavor (MySQL 8.0.20+ deprecates it with a warning but keeps it; TiDB and MariaDB document it).
+ * `REPLACE INTO ... VALUES (...), (...)` with the values escaped in (one round trip, no 65,535-
+ * placeholder limit): a row is inserted, or replaces the row with its key, and also any row that
+ * holds one of its unique values. That last part is what makes applying full images in source
+ * order converge: INSERT ... ON DUPLICATE KEY UPDATE would instead overwrite the other row that
+ * holds the unique value (silently merging two rows into one), and a replay of an older image
+ * would fail on it. The row pushed out comes back with its own later change. Foreign-key checks
+ * are off on the writer's connection, so the delete half cascades nowhere.
  */
 export function upsertSql(table: ReplicaTable, rows: readonly unknown[][]): string {
   const json = new Set(table.jsonColumns.map((c) => table.columns.indexOf(c)))
   const tuples = rows.map((row) => `(${row.map((v, i) => esc(prepare(v, json.has(i)))).join(',')})`)
-  const key = new Set(table.keyColumns)
-  const updatable = table.columns.filter((c) => !key.has(c))
-  // a table that is all key: re-assigning a key column to itself makes the statement a no-op on duplicates
-  const assignments = (updatable.length > 0 ? updatable : table.keyColumns.slice(0, 1)).map((c) => `${q(c)} = VALUES(${q(c)})`)
-  return `INSERT INTO ${mysqlDialect.qualify(table.schema, table.name)} (${table.columns.map(q).join(', ')}) VALUES ${tuples.join(',')} ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`
+  return `REPLACE INTO ${mysqlDialect.qualify(table.schema, table.name)} (${table.columns.map(q).join(', ')}) VALUES ${tuples.join(',')}`
 }
 
 export function deleteKeysSql(table: ReplicaTable, keys: readonly unknown[][]): string {

@@ -82,6 +82,7 @@ export class Applier {
   #streamError: unknown = null
   #wake: (() => void) | null = null
   #stopped = false
+  #ended: Error | null = null
   readonly #stats: ApplierStats
   readonly #batchChanges: number
 
@@ -108,6 +109,7 @@ export class Applier {
   /** Starts holding back a table's changes (its copy is about to read it); resolves with the position from which they are held. */
   hold(table: string): Promise<CapturePosition> {
     return new Promise((resolve, reject) => {
+      if (this.#ended !== null) return reject(this.#ended)
       this.#controls.push({kind: 'hold', table, resolve, reject})
       this.#notify()
     })
@@ -116,9 +118,15 @@ export class Applier {
   /** The table's copy is complete: applies what was held back, then follows its changes live. */
   release(table: string): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (this.#ended !== null) return reject(this.#ended)
       this.#controls.push({kind: 'release', table, resolve, reject})
       this.#notify()
     })
+  }
+
+  /** Why the loop ended (its failure, or "stopped"), null while it runs; requests made after that are refused at once. */
+  get ended(): Error | null {
+    return this.#ended
   }
 
   stop(): void {
@@ -171,14 +179,16 @@ export class Applier {
         })
       }
     } catch (err) {
+      this.#ended = asError(err)
       for (const c of this.#controls.splice(0)) c.reject(err)
       throw err
     } finally {
       this.#stopped = true
+      this.#ended ??= new Error('replication stopped')
+      for (const c of this.#controls.splice(0)) c.reject(this.#ended)
       await this.o.stream.close()
       await pump
-      const stopped = new Error('replication stopped')
-      for (const c of this.#controls.splice(0)) c.reject(stopped)
+      for (const c of this.#controls.splice(0)) c.reject(this.#ended)
     }
   }
 

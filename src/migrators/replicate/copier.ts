@@ -21,7 +21,11 @@
  *    t_r (all of them are after R_T); applying full after-images and deletes by key, in order, on
  *    top of the image read at t_r (or of an older one: replaying a change committed before t_r is
  *    overwritten by the later ones that follow it) leaves r as the source's last change made it.
- *    A row created after t_r arrives as an insert; a row deleted after t_r as a delete.
+ *    A row created after t_r arrives as an insert; a row deleted after t_r as a delete. Images
+ *    are written with REPLACE semantics (TargetWriter.upsertRows): a row that holds one of the
+ *    image's unique values under another key is removed too, and comes back with its own later
+ *    change, so a unique value that moved between rows can neither block the replay nor merge
+ *    two rows into one.
  * 5. Crash and resume: chunk rows and their checkpoint commit in one target transaction, so after
  *    kill -9 a segment resumes exactly after its last durable chunk. The held-back changes were
  *    in memory (or a spill file), so the stream resumes from min(applied position, R_T of every
@@ -112,7 +116,17 @@ export interface ChunkDone {
  */
 export async function copySegment(
   task: SegmentTask,
-  deps: {source: ReplicationSupport; writer: TargetWriter; store: ReplicationStore; sizing: ChunkSizing; signal?: AbortSignal; waitForThrottle: () => Promise<void>; onChunk: (c: ChunkDone) => void},
+  deps: {
+    source: ReplicationSupport
+    writer: TargetWriter
+    store: ReplicationStore
+    sizing: ChunkSizing
+    signal?: AbortSignal
+    waitForThrottle: () => Promise<void>
+    onChunk: (c: ChunkDone) => void
+    /** Why to stop before the next chunk (another worker or the applier failed), null to go on. */
+    stopReason?: () => Error | null
+  },
 ): Promise<void> {
   const {source, target, segment} = task
   const reader = deps.source
@@ -124,6 +138,8 @@ export async function copySegment(
   for (;;) {
     deps.signal?.throwIfAborted()
     await deps.waitForThrottle()
+    const stop = deps.stopReason?.() ?? null
+    if (stop !== null) throw stop
     const started = performance.now()
     const chunk: ChunkRows = await reader.readChunk({table: source, after: cursor, from, before: segment.until, limit: rows, ...(deps.signal === undefined ? {} : {signal: deps.signal})})
     const last = chunk.rows.at(-1)

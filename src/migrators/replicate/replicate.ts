@@ -370,11 +370,19 @@ async function run(o: ReplicateOptions, sourceEngine: Engine, targetEngine: Engi
     emit({kind: 'status', status})
   }
   let ticking = Promise.resolve()
+  let tickRunning = false
   const statusTimer = setInterval(() => {
-    ticking = ticking.then(statusTick).catch((err: unknown) => {
-      failure ??= asError(err)
-      stopWaiters.abort()
-    })
+    // a slow target makes a tick outlast the interval: skip rather than queue ticks behind it
+    if (tickRunning) return
+    tickRunning = true
+    ticking = statusTick()
+      .catch((err: unknown) => {
+        failure ??= asError(err)
+        stopWaiters.abort()
+      })
+      .finally(() => {
+        tickRunning = false
+      })
   }, o.statusIntervalMs ?? 1000)
 
   try {
@@ -513,7 +521,17 @@ async function copyTables(c: CopyContext): Promise<void> {
     let segments = (await c.store.segments(cq)).filter((s) => s.table === t.source.name)
     if (segments.length === 0) {
       const bounds = await c.source.keyBounds(t.source)
-      await c.store.insertSegments(cq, t.source.name, planSegments(bounds, t.model.rowEstimate, c.o.segmentRows ?? 250_000, Math.max(1, c.o.workers * 2)))
+      const control = c.writers[0]
+      if (control === undefined) throw new Error('no control connection')
+      // all of a table's segments or none: a resume re-plans only a table that has no segment at all
+      await control.begin()
+      try {
+        await c.store.insertSegments(cq, t.source.name, planSegments(bounds, t.model.rowEstimate, c.o.segmentRows ?? 250_000, Math.max(1, c.o.workers * 2)))
+        await control.commit()
+      } catch (err) {
+        await control.rollback().catch(() => undefined)
+        throw err
+      }
       segments = (await c.store.segments(cq)).filter((s) => s.table === t.source.name)
     }
     t.startedMs = performance.now()
@@ -536,11 +554,21 @@ async function copyTables(c: CopyContext): Promise<void> {
     }
   }
 
+  let workerFailure: Error | null = null
+  const stopReason = (): Error | null => workerFailure ?? c.applier.ended ?? (c.failed() === null ? null : asError(c.failed()))
   const worker = async (): Promise<void> => {
     const writer = await c.target.openWriter()
     c.writers.push(writer)
+    try {
+      await workLoop(writer)
+    } catch (err) {
+      workerFailure ??= asError(err)
+      throw err
+    }
+  }
+  const workLoop = async (writer: TargetWriter): Promise<void> => {
     for (;;) {
-      if (c.failed() !== null || c.stop.aborted || c.o.signal?.aborted === true) return
+      if (stopReason() !== null || c.stop.aborted || c.o.signal?.aborted === true) return
       const task = await next()
       if (task === undefined) return
       const t = c.tables.find((x) => x.source.name === task.source.name)
@@ -552,6 +580,7 @@ async function copyTables(c: CopyContext): Promise<void> {
         sizing: c.sizing,
         ...(c.o.signal === undefined ? {} : {signal: c.o.signal}),
         waitForThrottle: c.waitForThrottle,
+        stopReason,
         onChunk: (chunk) => {
           t.row.rowsCopied += chunk.rows
           t.row.bytesCopied += chunk.bytes
@@ -569,6 +598,8 @@ async function copyTables(c: CopyContext): Promise<void> {
   const results = await Promise.allSettled(Array.from({length: Math.max(1, c.o.workers)}, () => worker()))
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed !== undefined) throw asError(failed.reason)
+  const stop = stopReason()
+  if (stop !== null) throw stop
 }
 
 /** For status: whether this table id is this stream's (tests and status use it). */

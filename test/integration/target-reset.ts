@@ -1,0 +1,14 @@
+/**
+ * What the integration files promise each other: the sandbox target's database holds no tables
+ * and there is no control store when a file ends (provision's test checks it starts from nothing).
+ */
+import type {Connection} from 'mysql2/promise'
+import type {RowDataPacket} from 'mysql2/promise'
+
+export async function dropProvisioned(conn: Connection, database: string, controlDatabase = 'payctl_control'): Promise<void> {
+  const [rows] = await conn.query<RowDataPacket[]>("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database])
+  await conn.query('SET foreign_key_checks = 0')
+  for (const r of rows) await conn.query(`DROP TABLE IF EXISTS \`${database}\`.\`${String(r.t)}\``)
+  await conn.query('SET foreign_key_checks = 1')
+  await conn.query(`DROP DATABASE IF EXISTS \`${controlDatabase}\``)
+}
