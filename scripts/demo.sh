@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the local sandbox, from a fresh machine: installs what is missing, starts the
 # sandbox (legacy source + target MariaDB, payments data at --scale 1), and runs the payctl phases
-# that exist so far against it: assess (reports in .payctl/reports/), provision and replicate.
+# that exist so far against it: assess (reports in .payctl/reports/), provision, replicate and verify.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
@@ -15,5 +15,6 @@ payctl assess --format markdown --out .payctl/reports/assessment.md
 payctl provision
 payctl inspect --side target --summary
 payctl replicate --until caught-up
+payctl verify
 payctl status
 payctl sandbox status
