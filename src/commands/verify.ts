@@ -30,11 +30,11 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
     where: Flags.string({env: 'PAYCTL_VERIFY_WHERE', summary: 'Only rows matching this SQL condition (the same text runs on both sides).', helpValue: 'SQL'}),
     repair: Flags.boolean({env: 'PAYCTL_VERIFY_REPAIR', summary: 'Make the differing target rows equal the source (target := source), then verify again.'}),
     'dry-run': Flags.boolean({env: 'PAYCTL_DRY_RUN', summary: 'With --repair: print the repair SQL, change nothing.'}),
-    'repair-log': Flags.string({env: 'PAYCTL_VERIFY_REPAIR_LOG', summary: 'With --repair: append every statement here.', default: '.payctl/verify-repair.sql', helpValue: 'FILE'}),
+    'repair-log': Flags.string({env: 'PAYCTL_VERIFY_REPAIR_LOG', summary: 'With --repair: append every statement here. [default: verify.repairLog in payctl.yaml, else .payctl/verify-repair.sql]', helpValue: 'FILE'}),
     junit: Flags.string({env: 'PAYCTL_VERIFY_JUNIT', summary: 'Also write JUnit XML (one test case per table) to this file.', helpValue: 'FILE'}),
-    'max-row-diffs': Flags.integer({min: 1, default: 1000, env: 'PAYCTL_VERIFY_MAX_ROW_DIFFS', summary: 'Stop listing a table\'s differing rows after this many.'}),
-    'chunk-ms': Flags.integer({min: 10, max: 60_000, default: 500, env: 'PAYCTL_VERIFY_CHUNK_MS', summary: 'Target time per chunk.', helpValue: 'MS'}),
-    parallel: Flags.integer({min: 1, max: 16, default: 2, env: 'PAYCTL_VERIFY_PARALLEL', summary: 'Tables compared at the same time (each reads both servers).'}),
+    'max-row-diffs': Flags.integer({min: 1, env: 'PAYCTL_VERIFY_MAX_ROW_DIFFS', summary: 'Stop listing a table\'s differing rows after this many. [default: verify.maxRowDiffs, else 1000]'}),
+    'chunk-ms': Flags.integer({min: 10, max: 60_000, env: 'PAYCTL_VERIFY_CHUNK_MS', summary: 'Target time per chunk. [default: verify.chunkMs, else 500]', helpValue: 'MS'}),
+    parallel: Flags.integer({min: 1, max: 16, env: 'PAYCTL_VERIFY_PARALLEL', summary: 'Tables compared at the same time (each reads both servers). [default: verify.parallel, else 2]'}),
   }
 
   async run(): Promise<VerifyResult> {
@@ -44,6 +44,7 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
     const only = parseNameList('--tables', flags.tables)
     const loaded = await loadConfig(findConfigPath(flags.config, process.cwd()))
     const configured = tableMatcher(loaded.config.tables)
+    const settings = loaded.config.verify
     const named = only === undefined ? null : tableMatcher({include: only, exclude: []})
     const [source, target] = [await resolveConnection('source', loaded), await resolveConnection('target', loaded)]
     let result: VerifyResult | undefined
@@ -64,10 +65,10 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
               where: flags.where ?? null,
               repair: flags.repair,
               dryRun: flags['dry-run'],
-              repairLog: flags['repair-log'],
-              maxRowDiffs: flags['max-row-diffs'],
-              chunkMs: flags['chunk-ms'],
-              concurrency: flags.parallel,
+              repairLog: flags['repair-log'] ?? settings.repairLog,
+              maxRowDiffs: flags['max-row-diffs'] ?? settings.maxRowDiffs,
+              chunkMs: flags['chunk-ms'] ?? settings.chunkMs,
+              concurrency: flags.parallel ?? settings.parallel,
               recheckRetries: 3,
               recheckWaitMs: 30_000,
               signal: this.signal,

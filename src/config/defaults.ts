@@ -25,6 +25,18 @@ export function applyDefaults(input: PayctlConfigInput): PayctlConfig {
       basePort: input.runtime?.basePort ?? DEFAULTS.runtimeBasePort,
       fingerprintKey: input.runtime?.fingerprintKey ?? null,
     },
+    replicate: {
+      workers: input.replicate?.workers ?? DEFAULTS.replicateWorkers,
+      chunkMs: input.replicate?.chunkMs ?? DEFAULTS.replicateChunkMs,
+      maxLagSeconds: input.replicate?.maxLagSeconds ?? DEFAULTS.replicateMaxLagSeconds,
+      maxTargetResponseMs: input.replicate?.maxTargetResponseMs ?? DEFAULTS.replicateMaxTargetResponseMs,
+    },
+    verify: {
+      chunkMs: input.verify?.chunkMs ?? DEFAULTS.verifyChunkMs,
+      parallel: input.verify?.parallel ?? DEFAULTS.verifyParallel,
+      maxRowDiffs: input.verify?.maxRowDiffs ?? DEFAULTS.verifyMaxRowDiffs,
+      repairLog: input.verify?.repairLog ?? DEFAULTS.verifyRepairLog,
+    },
   }
 }
 

@@ -12,7 +12,9 @@ export type {
   PayctlConfig,
   PayctlConfigInput,
   RuntimeConfig,
+  ReplicateConfigInput,
   RuntimeConfigInput,
+  VerifyConfigInput,
   TlsConfig,
 } from './schema.js'
 export {parseSecretRef, SECRET_REF_FORMS} from './secret-ref.js'

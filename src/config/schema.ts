@@ -35,6 +35,14 @@ export const DEFAULTS = {
   runtimeHost: '127.0.0.1',
   // high enough to stay clear of the usual 8080/3000 development servers
   runtimeBasePort: 18080,
+  replicateWorkers: 4,
+  replicateChunkMs: 500,
+  replicateMaxLagSeconds: 30,
+  replicateMaxTargetResponseMs: 1_000,
+  verifyChunkMs: 500,
+  verifyParallel: 2,
+  verifyMaxRowDiffs: 1_000,
+  verifyRepairLog: '.payctl/verify-repair.sql',
 } as const satisfies {
   port: Record<EngineName, number>
   tlsMode: TlsMode
@@ -48,6 +56,14 @@ export const DEFAULTS = {
   runtimeInstances: number
   runtimeHost: string
   runtimeBasePort: number
+  replicateWorkers: number
+  replicateChunkMs: number
+  replicateMaxLagSeconds: number
+  replicateMaxTargetResponseMs: number
+  verifyChunkMs: number
+  verifyParallel: number
+  verifyMaxRowDiffs: number
+  verifyRepairLog: string
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -100,6 +116,20 @@ export interface RuntimeConfigInput {
   fingerprintKey?: string
 }
 
+export interface ReplicateConfigInput {
+  workers?: number
+  chunkMs?: number
+  maxLagSeconds?: number
+  maxTargetResponseMs?: number
+}
+
+export interface VerifyConfigInput {
+  chunkMs?: number
+  parallel?: number
+  maxRowDiffs?: number
+  repairLog?: string
+}
+
 export interface PayctlConfigInput {
   $schema?: string
   version: 1
@@ -108,6 +138,8 @@ export interface PayctlConfigInput {
   tables?: TablesConfigInput
   controlStore?: ControlStoreConfigInput
   runtime?: RuntimeConfigInput
+  replicate?: ReplicateConfigInput
+  verify?: VerifyConfigInput
 }
 
 export interface TlsConfig {
@@ -146,6 +178,10 @@ export interface PayctlConfig {
   controlStore: {side: ControlStoreSide; database: string}
   /** How `payctl runtime start` runs the bundled payment service. */
   runtime: RuntimeConfig
+  /** payctl replicate's defaults (its flags override them). */
+  replicate: Required<ReplicateConfigInput>
+  /** payctl verify's defaults (its flags override them). */
+  verify: Required<VerifyConfigInput>
 }
 
 export interface RuntimeConfig {
@@ -358,5 +394,32 @@ export const payctlConfigSchema = {
         },
       },
     } satisfies ObjectSchemaOf<RuntimeConfigInput>,
+    replicate: {
+      type: 'object',
+      description: 'Defaults of payctl replicate (its flags override them).',
+      additionalProperties: false,
+      properties: {
+        workers: {type: 'integer', minimum: 1, maximum: 64, default: DEFAULTS.replicateWorkers, description: `Copy workers, each with its own target connection (1..64). Default ${DEFAULTS.replicateWorkers}.`},
+        chunkMs: {type: 'integer', minimum: 10, maximum: 60_000, default: DEFAULTS.replicateChunkMs, description: `Target time per copy chunk in milliseconds; chunk sizes adapt to it. Default ${DEFAULTS.replicateChunkMs}.`},
+        maxLagSeconds: {type: 'integer', minimum: 1, default: DEFAULTS.replicateMaxLagSeconds, description: `The copy pauses while change lag exceeds this many seconds. Default ${DEFAULTS.replicateMaxLagSeconds}.`},
+        maxTargetResponseMs: {
+          type: 'integer',
+          minimum: 50,
+          default: DEFAULTS.replicateMaxTargetResponseMs,
+          description: `The copy pauses while a primary-key read on the target takes longer than this (ms). Default ${DEFAULTS.replicateMaxTargetResponseMs}.`,
+        },
+      },
+    } satisfies ObjectSchemaOf<ReplicateConfigInput>,
+    verify: {
+      type: 'object',
+      description: 'Defaults of payctl verify (its flags override them).',
+      additionalProperties: false,
+      properties: {
+        chunkMs: {type: 'integer', minimum: 10, maximum: 60_000, default: DEFAULTS.verifyChunkMs, description: `Target time per compared chunk in milliseconds. Default ${DEFAULTS.verifyChunkMs}.`},
+        parallel: {type: 'integer', minimum: 1, maximum: 16, default: DEFAULTS.verifyParallel, description: `Tables compared at the same time. Default ${DEFAULTS.verifyParallel}.`},
+        maxRowDiffs: {type: 'integer', minimum: 1, default: DEFAULTS.verifyMaxRowDiffs, description: `Stop listing a table's differing rows after this many. Default ${DEFAULTS.verifyMaxRowDiffs}.`},
+        repairLog: nonEmpty(`File --repair appends every statement to (relative to the working directory). Default ${DEFAULTS.verifyRepairLog}.`),
+      },
+    } satisfies ObjectSchemaOf<VerifyConfigInput>,
   },
 } as const satisfies ObjectSchemaOf<PayctlConfigInput> & {$schema: string; title: string}

@@ -27,15 +27,15 @@ A source that cannot be captured (binlog off, not ROW, row image not FULL; SQL S
     config: configFlag,
     until: Flags.option({options: ['caught-up'] as const, env: 'PAYCTL_REPLICATE_UNTIL', summary: 'Stop once the copy is done and the target has caught up with the source.'})(),
     restart: Flags.boolean({env: 'PAYCTL_REPLICATE_RESTART', summary: 'Forget the copy state, empty the target tables, and copy from the start.'}),
-    workers: Flags.integer({min: 1, max: 64, default: 4, env: 'PAYCTL_REPLICATE_WORKERS', summary: 'Copy workers (parallel chunks), each with its own target connection.'}),
-    'max-lag': Flags.integer({min: 1, default: 30, env: 'PAYCTL_REPLICATE_MAX_LAG', summary: 'Pause the copy while change lag exceeds this many seconds.', helpValue: 'SECONDS'}),
-    'chunk-ms': Flags.integer({min: 10, max: 60_000, default: 500, env: 'PAYCTL_REPLICATE_CHUNK_MS', summary: 'Target time per copy chunk; chunk sizes adapt to it.', helpValue: 'MS'}),
+    workers: Flags.integer({min: 1, max: 64, env: 'PAYCTL_REPLICATE_WORKERS', summary: 'Copy workers (parallel chunks), each with its own target connection. [default: replicate.workers in payctl.yaml, else 4]'}),
+    'max-lag': Flags.integer({min: 1, env: 'PAYCTL_REPLICATE_MAX_LAG', summary: 'Pause the copy while change lag exceeds this many seconds. [default: replicate.maxLagSeconds, else 30]', helpValue: 'SECONDS'}),
+    'chunk-ms': Flags.integer({min: 10, max: 60_000, env: 'PAYCTL_REPLICATE_CHUNK_MS', summary: 'Target time per copy chunk; chunk sizes adapt to it. [default: replicate.chunkMs, else 500]', helpValue: 'MS'}),
   }
 
   async run(): Promise<ReplicateResult> {
     const {flags} = await this.parse(Replicate)
     const loaded = await loadConfig(findConfigPath(flags.config, process.cwd()))
-    const {controlStore} = loaded.config
+    const {controlStore, replicate: settings} = loaded.config
     if (controlStore.side !== 'target') {
       throw new UsageError('PAYCTL_CONTROL_STORE_SIDE', 'payctl replicate keeps its checkpoints in the control store on the target (they commit in the same transaction as the rows they cover), but controlStore.side is source.', {
         actions: ['Set controlStore.side: target in payctl.yaml and run payctl provision.'],
@@ -54,11 +54,12 @@ A source that cannot be captured (binlog off, not ROW, row image not FULL; SQL S
               target,
               controlDatabase: controlStore.database,
               tables: tableMatcher(loaded.config.tables),
-              workers: flags.workers,
-              sizing: {...DEFAULT_CHUNK_SIZING, targetMs: flags['chunk-ms']},
+              workers: flags.workers ?? settings.workers,
+              sizing: {...DEFAULT_CHUNK_SIZING, targetMs: flags['chunk-ms'] ?? settings.chunkMs},
               untilCaughtUp: flags.until === 'caught-up',
               restart: flags.restart,
-              maxLagSeconds: flags['max-lag'],
+              maxLagSeconds: flags['max-lag'] ?? settings.maxLagSeconds,
+              maxTargetResponseMs: settings.maxTargetResponseMs,
               signal: this.signal,
               onEvent: (e) => {
                 if (e.kind === 'warning') this.warnLater(e.message)

@@ -311,3 +311,25 @@ describe('suggest', () => {
     expect(suggest(word, keys)).toBe(expected)
   })
 })
+
+describe('replicate and verify sections', () => {
+  it('are optional and take what the file says over the defaults', () => {
+    const raw = {...withValue('replicate', {workers: 8, maxLagSeconds: 5}), verify: {parallel: 4, repairLog: 'repair/verify.sql'}}
+    expect(validateConfig(raw)).toEqual([])
+    const config = applyDefaults(raw as unknown as PayctlConfigInput)
+    expect(config.replicate).toEqual({workers: 8, chunkMs: 500, maxLagSeconds: 5, maxTargetResponseMs: 1000})
+    expect(config.verify).toEqual({chunkMs: 500, parallel: 4, maxRowDiffs: 1000, repairLog: 'repair/verify.sql'})
+  })
+
+  it.each([
+    ['replicate.workers', 0, 'must be an integer between 1 and 64 (got 0)'],
+    ['replicate.chunkMs', 5, 'must be an integer between 10 and 60000 (got 5)'],
+    ['verify.parallel', 17, 'must be an integer between 1 and 16 (got 17)'],
+  ])('%s = %j: %s', (path, value, message) => {
+    expect(validateConfig(withValue(path, value))).toEqual([expect.objectContaining({path: `/${path.replace('.', '/')}`, message})])
+  })
+
+  it('reports an unknown key with a suggestion', () => {
+    expect(validateConfig(withValue('verify', {paralel: 2}))).toEqual([expect.objectContaining({path: '/verify/paralel', message: 'unknown key "paralel"; did you mean "parallel"?'})])
+  })
+})
