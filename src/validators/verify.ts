@@ -18,7 +18,7 @@
  */
 import {appendFile, mkdir} from 'node:fs/promises'
 import {dirname} from 'node:path'
-import {EnvironmentError, UsageError} from '../cli/errors.js'
+import {EnvironmentError, PayctlError, UsageError} from '../cli/errors.js'
 import {startMemoryGovernor} from '../cli/memory.js'
 import type {TableMatcher} from '../config/tables.js'
 import {ReplicationStore} from '../control/replication-store.js'
@@ -79,7 +79,7 @@ interface Side {
 function sideOf(engine: Engine, label: string): Side {
   const replication = engine.replication
   const verify = replication?.verify
-  if (replication === undefined || verify === undefined) throw new UsageError('PAYCTL_VERIFY_UNSUPPORTED', `The ${label} engine (${engine.name}) cannot be verified.`)
+  if (replication === undefined || verify === undefined) throw new EnvironmentError('PAYCTL_VERIFY_UNSUPPORTED', `The ${label} engine (${engine.name}) cannot be verified.`)
   return {engine, replication, verify}
 }
 
@@ -95,7 +95,7 @@ export function chooseMethod(pair: Pick<TablePair, 'model' | 'targetModel' | 'so
   const differing = pair.source.columns.filter((name) => {
     const s = pair.model.columns.find((c) => c.name === name)
     const t = targetCols.get(name.toLowerCase())
-    return s === undefined || t === undefined || s.columnType.toLowerCase() !== t.columnType.toLowerCase() || (s.charset ?? '') !== (t.charset ?? '') || s.nullable !== t.nullable
+    return s === undefined || t === undefined || s.columnType.toLowerCase() !== t.columnType.toLowerCase() || (s.charset ?? '') !== (t.charset ?? '') || (s.collation ?? '') !== (t.collation ?? '') || s.nullable !== t.nullable
   })
   if (differing.length > 0) return {method: 'client', reason: `column types differ between the sides (${differing.join(', ')}); rows are streamed and hashed over the canonical encoding`}
   return {method: 'pushdown', reason: `both servers compute the hash (${source.hashDialect}) over identical column types`}
@@ -126,6 +126,11 @@ interface ChunkOutcome {
 }
 
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
+  if (o.repair && o.where !== null) {
+    throw new UsageError('PAYCTL_USAGE', '--repair cannot be combined with --where: a row whose change moved it out of the filter on one side would look missing and be deleted.', {
+      actions: ['Run payctl verify --repair without --where (narrow it with --tables instead).'],
+    })
+  }
   const engines: Engine[] = []
   const stopGovernor = startMemoryGovernor()
   try {
@@ -151,6 +156,12 @@ async function run(o: VerifyOptions, source: Side, target: Side): Promise<Verify
   await target.verify.prepare?.()
 
   const online = await replicationWatch(target, o.controlDatabase)
+  if (o.repair && !o.dryRun && online.running) {
+    // a repair writes source rows read a moment ago; replication applying a newer image meanwhile would be undone
+    throw new EnvironmentError('PAYCTL_REPAIR_WHILE_REPLICATING', 'payctl replicate is running: a repair now could overwrite a change replication applies at the same moment.', {
+      actions: ['Pause it (payctl replicate pause), run payctl verify --repair, then payctl replicate resume.'],
+    })
+  }
   const results: TableVerifyResult[] = []
   const queue = [...pairs].sort((a, b) => b.model.rowEstimate - a.model.rowEstimate)
   const worker = async (): Promise<void> => {
@@ -200,7 +211,8 @@ async function replicationWatch(target: Side, controlDatabase: string): Promise<
   try {
     const state = await store.state(q)
     const phase = (state?.status as {phase?: string} | null | undefined)?.phase
-    const running = state !== null && state.heartbeatAgeMs !== null && state.heartbeatAgeMs < 5_000 && phase !== 'caught-up' && phase !== 'stopped'
+    // paused replication will not pass anything: compare as if it were stopped
+    const running = state !== null && !state.paused && state.heartbeatAgeMs !== null && state.heartbeatAgeMs < 5_000 && phase !== 'caught-up' && phase !== 'stopped'
     if (!running) return none
   } finally {
     await writer.close()
@@ -216,7 +228,13 @@ async function replicationWatch(target: Side, controlDatabase: string): Promise<
         for (;;) {
           const applied = await store.position((sql, p) => w.query(sql, p))
           if (applied !== null && applied.kind === position.kind && comparePositions(applied, position) >= 0) return true
-          if (Date.now() > deadline || signal?.aborted === true) return false
+          const state = await store.state((sql, p) => w.query(sql, p))
+          const alive = state !== null && !state.paused && state.heartbeatAgeMs !== null && state.heartbeatAgeMs < 5_000
+          if (!alive || Date.now() > deadline || signal?.aborted === true) {
+            // replication paused, stopped or stalled: later re-checks do not wait for it either
+            watch.running = false
+            return false
+          }
           await new Promise((resolve) => setTimeout(resolve, 100))
         }
       } finally {
@@ -270,7 +288,12 @@ async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: T
         cause: err,
       })
     }
-    throw err
+    if (err instanceof PayctlError || o.signal?.aborted === true) throw err
+    // a server's own error (a lock wait, a table dropped meanwhile): an environment problem, not a bug
+    throw new EnvironmentError('PAYCTL_VERIFY_FAILED', `Verifying ${name} failed: ${asError(err).message}`, {
+      actions: ['Check the servers (and that the table still exists), then run payctl verify again (--tables to redo only this one).'],
+      cause: err,
+    })
   }
   result.seconds = (performance.now() - started) / 1000
   return result
@@ -294,8 +317,9 @@ async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
   const lo = bounds === null ? null : BigInt(String(bounds.min[0]))
   const hi = bounds === null ? null : BigInt(String(bounds.max[0]))
   if (lo !== null && hi !== null) {
-    const density = Math.max(1e-9, Math.max(1, ctx.pair.model.rowEstimate) / Number(hi - lo + 1n))
-    let step = Math.max(1, Math.round(5_000 / density))
+    // the first step from the real keys (the key 5,000 rows in), not the catalog's estimate, which can be stale or 0
+    const probe = await ctx.source.verify.keyAt(ctx.pair.source, null, 5_000, o.where)
+    let step = probe === null ? Number(hi - lo + 1n) : Math.max(1, Number(BigInt(String(probe[0])) - lo + 1n))
     return {
       next: (after) => {
         // the first range starts at the table start (target rows below the source's first key are in it), the last runs to the end
@@ -460,7 +484,16 @@ export function diffRows(ctx: Pick<TableContext, 'pair' | 'sourceColumns' | 'fam
     return col === undefined || fam === undefined ? null : canonicalValue(v, col, fam)
   })
   const keyText = (c: Array<string | null>): string => JSON.stringify(pair.source.keyIndexes.map((i) => c[i] ?? null))
-  const keyRecord = (c: Array<string | null>): Record<string, string | null> => Object.fromEntries(pair.source.keyColumns.map((k, j) => [k, c[pair.source.keyIndexes[j] ?? 0] ?? null]))
+  // keys are reported masked like any value (a table keyed by a card number must not print it); repairs use the raw key
+  const keyRecord = (c: Array<string | null>): Record<string, string | null> =>
+    Object.fromEntries(
+      pair.source.keyColumns.map((k, j) => {
+        const i = pair.source.keyIndexes[j] ?? 0
+        const column = sourceColumns[i]
+        const text = c[i] ?? null
+        return [k, column === undefined ? text : maskValue(text, column)]
+      }),
+    )
   const targets = new Map<string, {row: unknown[]; canon: Array<string | null>}>()
   for (const row of targetRows) {
     const c = canon(row)
@@ -498,7 +531,9 @@ async function repairTable(o: VerifyOptions, ctx: TableContext, items: readonly 
   if (tv.repairStatements === undefined) throw new EnvironmentError('PAYCTL_REPAIR_UNSUPPORTED', `The target engine (${ctx.target.engine.name}) cannot write repairs.`)
   // a row the source has is written whole (insert or overwrite); a row only the target has is deleted
   const upserts = items.flatMap((d) => (d.sourceRow === null ? [] : [d.sourceRow]))
-  const deletes = items.flatMap((d) => (d.sourceRow === null ? [d.targetKey] : []))
+  // a key the source has is written, never deleted (it can be listed both ways when the sides order keys differently)
+  const kept = new Set(items.flatMap((d) => (d.sourceRow === null ? [] : [JSON.stringify(d.targetKey, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))])))
+  const deletes = items.flatMap((d) => (d.sourceRow === null && !kept.has(JSON.stringify(d.targetKey, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))) ? [d.targetKey] : []))
   let writer: TargetWriter | null = null
   let written = 0
   try {
@@ -519,7 +554,11 @@ async function repairTable(o: VerifyOptions, ctx: TableContext, items: readonly 
         await writer.commit()
       } catch (err) {
         await writer.rollback().catch(() => undefined)
-        throw err
+        // the server's message can quote a value: name the batch, not its rows
+        const code = (err as {code?: unknown}).code
+        throw new EnvironmentError('PAYCTL_REPAIR_FAILED', `Repairing ${ctx.pair.source.name} failed (${typeof code === 'string' ? code : 'error'}) in a batch of ${u.length} upserts and ${d.length} deletes; it was rolled back.`, {
+          actions: [`Batches before it are applied and logged in ${o.repairLog ?? 'the repair log'}; run payctl verify --repair again after checking the target.`],
+        })
       }
       written += u.length + d.length
     }

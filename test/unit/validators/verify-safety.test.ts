@@ -1,0 +1,114 @@
+/**
+ * payctl verify's safety rules, without servers (fake engines behind a mocked openEngine, a fake
+ * VerifySupport over in-memory rows): no repair under a filter, and keys masked in reports.
+ */
+import {describe, expect, it, vi} from 'vitest'
+import type {ColumnModel, TableModel} from '../../../src/engines/model.js'
+import type {KeyRange, ReplicaTable, VerifySupport} from '../../../src/engines/replication.js'
+import {typeFamily} from '../../../src/validators/canonical.js'
+
+type Row = [number, string]
+const stores: Record<'source' | 'target', Row[]> = {source: [], target: []}
+/** --where texts the fake servers understand. */
+const wheres: Record<string, (r: Row) => boolean> = {"status = 'refunded'": (r) => r[1] === 'refunded'}
+
+const col = (name: string, dataType: string, extra: Partial<ColumnModel> = {}): ColumnModel =>
+  ({name, dataType, columnType: dataType, nullable: false, charset: null, collation: null, precision: null, scale: null, generated: null, ...extra}) as ColumnModel
+const model = {
+  schema: 'pay',
+  name: 'payments',
+  columns: [col('id', 'bigint'), col('status', 'varchar')],
+  primaryKey: {columns: [{name: 'id'}]},
+  uniqueKeys: [],
+  rowEstimate: 10,
+} as unknown as TableModel
+
+function fakeEngine(side: 'source' | 'target'): unknown {
+  const rows = (range: KeyRange | null, where: string | null): Row[] => {
+    const f = where === null ? () => true : wheres[where]
+    if (f === undefined) throw new Error(`fake: unknown where ${where}`)
+    return stores[side]
+      .filter((r) => f(r))
+      .filter((r) => range === null || ((range.after === null || r[0] > Number(range.after[0])) && (range.through === null || r[0] <= Number(range.through[0]))))
+      .sort((a, b) => a[0] - b[0])
+  }
+  const verify: VerifySupport = {
+    keyAt: (_t, after, offset, where) => Promise.resolve((rows({after, through: null}, where)[offset - 1] ?? null)?.slice(0, 1) ?? null),
+    readRange: (_t, range, where) => Promise.resolve(rows(range, where).map((r) => [...r])),
+    countRows: (_t, range, where) => Promise.resolve(rows(range, where).length),
+    repairStatements: (_t, upserts, deletes) => [JSON.stringify({upserts, deletes})],
+  }
+  const writer = {
+    begin: () => Promise.resolve(),
+    commit: () => Promise.resolve(),
+    rollback: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+    query: (sql: string) => {
+      const {upserts, deletes} = JSON.parse(sql) as {upserts: Row[]; deletes: Array<[number]>}
+      stores.target = stores.target.filter((r) => !deletes.some((d) => Number(d[0]) === r[0]))
+      for (const u of upserts) stores.target = [...stores.target.filter((r) => r[0] !== Number(u[0])), [Number(u[0]), u[1]]]
+      return Promise.resolve([])
+    },
+  }
+  return {
+    name: 'mysql',
+    introspect: (o?: {database?: string}) => Promise.resolve({tables: o?.database === undefined ? [model] : []}),
+    close: () => Promise.resolve(),
+    replication: {
+      keyBounds: () => {
+        const ids = stores[side].map((r) => r[0]).sort((a, b) => a - b)
+        return Promise.resolve(ids.length === 0 ? null : {min: [ids[0]], max: [ids.at(-1)]})
+      },
+      capture: {currentPosition: () => Promise.reject(new Error('offline'))},
+      openWriter: () => Promise.resolve(writer),
+      verify,
+    },
+  }
+}
+
+vi.mock('../../../src/engines/open.js', () => ({
+  openEngine: (o: {label: 'source' | 'target'}) => Promise.resolve(fakeEngine(o.label)),
+}))
+
+const {diffRows, verify} = await import('../../../src/validators/verify.js')
+
+const options = (extra: Record<string, unknown>) =>
+  ({
+    source: {label: 'source', database: 'pay'},
+    target: {label: 'target', database: 'pay'},
+    controlDatabase: 'payctl',
+    tables: () => true,
+    countOnly: false,
+    samplePct: null,
+    where: null,
+    repair: false,
+    dryRun: false,
+    repairLog: null,
+    maxRowDiffs: 1000,
+    chunkMs: 500,
+    concurrency: 1,
+    recheckRetries: 0,
+    recheckWaitMs: 0,
+    ...extra,
+  }) as never
+
+describe('verify --repair with --where', () => {
+  it('is refused before anything is read: a row the filter drops on one side only would look missing and be deleted', async () => {
+    // the one real difference: row 1's status
+    stores.source = [[1, 'captured'], [2, 'refunded']]
+    stores.target = [[1, 'refunded'], [2, 'refunded']]
+    await expect(verify(options({where: "status = 'refunded'", repair: true}))).rejects.toMatchObject({code: 'PAYCTL_USAGE', exitCode: 2})
+    expect(stores.target.some((r) => r[0] === 1)).toBe(true)
+  })
+})
+
+describe('row keys in the report', () => {
+  it('are masked like values: a table keyed by card number never prints it (summary, --json, JUnit)', () => {
+    const columns = [col('card_number', 'varchar'), col('fingerprint', 'varchar')]
+    const replica: ReplicaTable = {schema: 'pay', name: 'card_vault', columns: ['card_number', 'fingerprint'], keyColumns: ['card_number'], keyIndexes: [0], jsonColumns: []}
+    const ctx = {pair: {source: replica} as never, sourceColumns: columns, families: columns.map((c) => typeFamily(c, 'mysql'))}
+    const diffs = diffRows(ctx, [['4242424242424242', 'a']], [])
+    expect(diffs).toHaveLength(1)
+    expect(JSON.stringify(diffs[0]?.key)).not.toContain('4242424242424242')
+  })
+})
