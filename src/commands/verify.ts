@@ -33,8 +33,8 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
     'repair-log': Flags.string({env: 'PAYCTL_VERIFY_REPAIR_LOG', summary: 'With --repair: append every statement here. [default: verify.repairLog in payctl.yaml, else .payctl/verify-repair.sql]', helpValue: 'FILE'}),
     junit: Flags.string({env: 'PAYCTL_VERIFY_JUNIT', summary: 'Also write JUnit XML (one test case per table) to this file.', helpValue: 'FILE'}),
     'max-row-diffs': Flags.integer({min: 1, env: 'PAYCTL_VERIFY_MAX_ROW_DIFFS', summary: 'Stop listing a table\'s differing rows after this many. [default: verify.maxRowDiffs, else 1000]'}),
-    'chunk-ms': Flags.integer({min: 10, max: 60_000, env: 'PAYCTL_VERIFY_CHUNK_MS', summary: 'Target time per chunk. [default: verify.chunkMs, else 500]', helpValue: 'MS'}),
-    parallel: Flags.integer({min: 1, max: 16, env: 'PAYCTL_VERIFY_PARALLEL', summary: 'Tables compared at the same time (each reads both servers). [default: verify.parallel, else 2]'}),
+    'chunk-ms': Flags.integer({min: 10, max: 60_000, env: 'PAYCTL_VERIFY_CHUNK_MS', summary: 'Target time per chunk. [default: verify.chunkMs, else 1000]', helpValue: 'MS'}),
+    parallel: Flags.integer({min: 1, max: 16, env: 'PAYCTL_VERIFY_PARALLEL', summary: 'Tables compared at the same time (each reads both servers). [default: verify.parallel, else 3]'}),
   }
 
   async run(): Promise<VerifyResult> {

@@ -39,8 +39,8 @@ export const DEFAULTS = {
   replicateChunkMs: 500,
   replicateMaxLagSeconds: 30,
   replicateMaxTargetResponseMs: 1_000,
-  verifyChunkMs: 500,
-  verifyParallel: 2,
+  verifyChunkMs: 1_000,
+  verifyParallel: 3,
   verifyMaxRowDiffs: 1_000,
   verifyRepairLog: '.payctl/verify-repair.sql',
 } as const satisfies {
