@@ -40,6 +40,27 @@ export interface SegmentRow {
 
 export type Query = <T>(sql: string, params?: readonly unknown[]) => Promise<T[]>
 
+/** A replicate process that has not published a heartbeat for this long is taken to be gone. */
+export const LIVE_HEARTBEAT_MS = 5_000
+
+export interface ReplicationStateRow {
+  paused: boolean
+  pauseReason: string | null
+  pauseBy: string | null
+  host: string | null
+  pid: number | null
+  heartbeatAt: string | null
+  heartbeatAgeMs: number | null
+  status: unknown
+}
+
+/** Whether a replicate process is running: a recent heartbeat, and its last status is not the final one (caught-up or stopped). */
+export function replicateAlive(state: ReplicationStateRow | null): state is ReplicationStateRow {
+  if (state === null || state.heartbeatAgeMs === null || state.heartbeatAgeMs >= LIVE_HEARTBEAT_MS) return false
+  const phase = (state.status as {phase?: unknown} | null)?.phase
+  return phase !== 'caught-up' && phase !== 'stopped'
+}
+
 const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 
 /** JSON text of a key: Buffers as {"$hex": "..."} so binary keys survive the round trip. */
@@ -167,7 +188,7 @@ export class ReplicationStore {
     )
   }
 
-  async state(query: Query): Promise<{paused: boolean; pauseReason: string | null; pauseBy: string | null; host: string | null; pid: number | null; heartbeatAt: string | null; heartbeatAgeMs: number | null; status: unknown} | null> {
+  async state(query: Query): Promise<ReplicationStateRow | null> {
     const rows = await query<Record<string, unknown>>(
       `SELECT paused, pause_reason, pause_by, host, pid, heartbeat_at, TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) AS age_us, status FROM ${this.#t('replication_state')} WHERE run_id = ?`,
       [REPLICATION_ID],

@@ -235,6 +235,14 @@ export function describePosition(p: CapturePosition): string {
   return `lsn 0x${p.commitLsn}${p.changeLsn === null ? '' : ` seq 0x${p.changeLsn}`}`
 }
 
+/**
+ * A key (or any value list) as one comparable string: NULL, Buffers (as hex) and text kept apart,
+ * numbers and numeric strings alike (a binlog row may hand over 5 where a query hands over '5').
+ */
+export function keyText(values: readonly unknown[]): string {
+  return values.map((v) => (v === null || v === undefined ? '\0null' : Buffer.isBuffer(v) ? `\0x${v.toString('hex')}` : valueText(v))).join('\0|')
+}
+
 /** An unknown thrown value as an Error (rethrown as it is when it already is one). */
 export function asError(err: unknown): Error {
   if (err instanceof Error) return err

@@ -21,11 +21,11 @@ import {dirname} from 'node:path'
 import {EnvironmentError, PayctlError, UsageError} from '../cli/errors.js'
 import {startMemoryGovernor} from '../cli/memory.js'
 import type {TableMatcher} from '../config/tables.js'
-import {ReplicationStore} from '../control/replication-store.js'
+import {replicateAlive, ReplicationStore} from '../control/replication-store.js'
 import type {ConnectionOptions, Engine} from '../engines/engine.js'
 import type {ColumnModel, TableModel} from '../engines/model.js'
 import {openEngine} from '../engines/open.js'
-import {asError, type CapturePosition, comparePositions, type KeyRange, type ReplicationSupport, type TargetWriter, type VerifySupport} from '../engines/replication.js'
+import {asError, type CapturePosition, comparePositions, type KeyRange, keyText, type ReplicationSupport, type TargetWriter, type VerifySupport} from '../engines/replication.js'
 import {pairTables, type TablePair} from '../migrators/replicate/replicate.js'
 import {Prng} from '../sandbox/prng.js'
 import {canonicalRow, canonicalValue, ChunkHasher, maskValue, rowDigest, type TypeFamily, typeFamily} from './canonical.js'
@@ -210,10 +210,8 @@ async function replicationWatch(target: Side, controlDatabase: string): Promise<
   const q = <T>(sql: string, p?: readonly unknown[]): Promise<T[]> => writer.query<T>(sql, p)
   try {
     const state = await store.state(q)
-    const phase = (state?.status as {phase?: string} | null | undefined)?.phase
     // paused replication will not pass anything: compare as if it were stopped
-    const running = state !== null && !state.paused && state.heartbeatAgeMs !== null && state.heartbeatAgeMs < 5_000 && phase !== 'caught-up' && phase !== 'stopped'
-    if (!running) return none
+    if (!replicateAlive(state) || state.paused) return none
   } finally {
     await writer.close()
   }
@@ -229,8 +227,7 @@ async function replicationWatch(target: Side, controlDatabase: string): Promise<
           const applied = await store.position((sql, p) => w.query(sql, p))
           if (applied !== null && applied.kind === position.kind && comparePositions(applied, position) >= 0) return true
           const state = await store.state((sql, p) => w.query(sql, p))
-          const alive = state !== null && !state.paused && state.heartbeatAgeMs !== null && state.heartbeatAgeMs < 5_000
-          if (!alive || Date.now() > deadline || signal?.aborted === true) {
+          if (!replicateAlive(state) || state.paused || Date.now() > deadline || signal?.aborted === true) {
             // replication paused, stopped or stalled: later re-checks do not wait for it either
             watch.running = false
             return false
@@ -424,7 +421,7 @@ async function diffRange(o: VerifyOptions, ctx: TableContext, online: Replicatio
       sourceRows >= targetRows
         ? await ctx.source.verify.keyAt(ctx.pair.source, range.after, Math.floor(sourceRows / 2), o.where)
         : await ctx.target.verify.keyAt(ctx.pair.target, range.after, Math.floor(targetRows / 2), o.where)
-    if (mid !== null && (range.through === null || keyCompareText(mid, range.through) !== 0)) {
+    if (mid !== null && (range.through === null || keyText(mid) !== keyText(range.through))) {
       for (const half of [{after: range.after, through: mid}, {after: mid, through: range.through}]) {
         const outcome = await compareRange(ctx, half, o.where)
         if (!outcome.equal) await diffRange(o, ctx, online, half, result)
@@ -442,10 +439,6 @@ async function diffRange(o: VerifyOptions, ctx: TableContext, online: Replicatio
     result.diffs.push(diff)
     repairs.push({sourceRow, targetKey})
   }
-}
-
-function keyCompareText(a: readonly unknown[], b: readonly unknown[]): number {
-  return JSON.stringify(a.map((x) => (Buffer.isBuffer(x) ? x.toString('hex') : x))).localeCompare(JSON.stringify(b.map((x) => (Buffer.isBuffer(x) ? x.toString('hex') : x))))
 }
 
 type FoundDiff = RowDiff & {sourceRow: unknown[] | null; targetKey: unknown[]}
@@ -532,8 +525,8 @@ async function repairTable(o: VerifyOptions, ctx: TableContext, items: readonly 
   // a row the source has is written whole (insert or overwrite); a row only the target has is deleted
   const upserts = items.flatMap((d) => (d.sourceRow === null ? [] : [d.sourceRow]))
   // a key the source has is written, never deleted (it can be listed both ways when the sides order keys differently)
-  const kept = new Set(items.flatMap((d) => (d.sourceRow === null ? [] : [JSON.stringify(d.targetKey, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))])))
-  const deletes = items.flatMap((d) => (d.sourceRow === null && !kept.has(JSON.stringify(d.targetKey, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))) ? [d.targetKey] : []))
+  const kept = new Set(items.flatMap((d) => (d.sourceRow === null ? [] : [keyText(d.targetKey)])))
+  const deletes = items.flatMap((d) => (d.sourceRow === null && !kept.has(keyText(d.targetKey)) ? [d.targetKey] : []))
   let writer: TargetWriter | null = null
   let written = 0
   try {

@@ -18,7 +18,7 @@ import {writesScenario} from '../../src/load/scenarios.js'
 import {instanceId, instanceUrl, type SpawnedInstance, startInstances, stopInstances} from '../../src/runtime-manager/index.js'
 import {runtimePaths} from '../../src/sandbox/index.js'
 import {Prng} from '../../src/sandbox/prng.js'
-import {dropProvisioned} from './target-reset.js'
+import {dropProvisioned, emptyReplicated} from './target-reset.js'
 import {parseJson, runCli, startCli, type CliProcess} from './cli-helpers.js'
 import type {SandboxEndpoint} from './sandbox-context.js'
 import {startSourceWriters} from './source-writer.js'
@@ -73,10 +73,7 @@ async function waitFor(what: string, cond: () => Promise<boolean>, proc: CliProc
 }
 
 async function emptyTarget(): Promise<void> {
-  await target.query('SET foreign_key_checks = 0')
-  for (const t of await tables()) await target.query(`TRUNCATE TABLE \`${t}\``)
-  await target.query('SET foreign_key_checks = 1')
-  for (const t of ['replication_tables', 'copy_checkpoints', 'capture_positions', 'replication_state']) await target.query(`DELETE FROM ${CONTROL}.${t}`).catch(() => undefined)
+  await emptyReplicated(target, sandbox.target.database, CONTROL)
 }
 
 beforeAll(async () => {

@@ -16,7 +16,7 @@ import {writesScenario} from '../../src/load/scenarios.js'
 import {instanceId, instanceUrl, type SpawnedInstance, startInstances, stopInstances} from '../../src/runtime-manager/index.js'
 import {runtimePaths} from '../../src/sandbox/index.js'
 import type {RowDiff, VerifyResult} from '../../src/validators/types.js'
-import {dropProvisioned} from './target-reset.js'
+import {dropProvisioned, emptyReplicated} from './target-reset.js'
 import {parseJson, runCli, startCli} from './cli-helpers.js'
 import type {SandboxEndpoint} from './sandbox-context.js'
 import {startSourceWriters} from './source-writer.js'
@@ -34,11 +34,7 @@ function connect(e: SandboxEndpoint): Promise<Connection> {
 }
 
 async function emptyTarget(): Promise<void> {
-  const [rows] = await source.query<mysql.RowDataPacket[]>("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [sandbox.source.database])
-  await target.query('SET foreign_key_checks = 0')
-  for (const r of rows) await target.query(`TRUNCATE TABLE \`${String(r.t)}\``)
-  await target.query('SET foreign_key_checks = 1')
-  for (const t of ['replication_tables', 'copy_checkpoints', 'capture_positions', 'replication_state']) await target.query(`DELETE FROM ${CONTROL}.${t}`).catch(() => undefined)
+  await emptyReplicated(target, sandbox.target.database, CONTROL)
 }
 
 async function one<T = mysql.RowDataPacket>(conn: Connection, sql: string, params: unknown[] = []): Promise<T> {

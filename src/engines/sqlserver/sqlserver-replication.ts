@@ -21,7 +21,7 @@ import {BugError, EnvironmentError} from '../../cli/errors.js'
 import {redact} from '../../cli/redact.js'
 import {describeEndpoint, type ConnectionOptions} from '../engine.js'
 import type {ColumnModel} from '../model.js'
-import type {ChunkRequest, ChunkRows, ReplicaTable, ReplicationSupport, TargetWriter} from '../replication.js'
+import {type ChunkRequest, type ChunkRows, keyText, type ReplicaTable, type ReplicationSupport, type TargetWriter} from '../replication.js'
 import {valueBytes} from '../sampling.js'
 import {SqlServerChangeCapture, type SqlServerCaptureOptions} from './sqlserver-capture.js'
 import {type ColumnRow, mapColumn} from './sqlserver-introspector.js'
@@ -282,17 +282,13 @@ export function writePlan(typed: TypedTable): WritePlan {
   return {typed, indexes, columns, identity: columns.filter((c) => c.identity !== null).map((c) => c.name)}
 }
 
-function keyString(values: readonly unknown[]): string {
-  return JSON.stringify(values.map((v) => (Buffer.isBuffer(v) ? `0x${v.toString('hex')}` : v)), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
-}
-
 /** Splits rows into MERGE batches (by key, the last row of a key wins: a MERGE may not touch a row twice). */
 export function mergeBatches(plan: WritePlan, rows: readonly (readonly unknown[])[]): unknown[][][] {
   const byKey = new Map<string, unknown[]>()
   for (const row of rows) {
     const values = plan.indexes.map((i) => row[i])
-    byKey.delete(keyString(plan.typed.table.keyIndexes.map((i) => row[i])))
-    byKey.set(keyString(plan.typed.table.keyIndexes.map((i) => row[i])), values)
+    byKey.delete(keyText(plan.typed.table.keyIndexes.map((i) => row[i])))
+    byKey.set(keyText(plan.typed.table.keyIndexes.map((i) => row[i])), values)
   }
   const all = [...byKey.values()]
   const size = batchRows(plan.columns.length)

@@ -17,7 +17,7 @@
  */
 import {EnvironmentError} from '../../cli/errors.js'
 import type {CapturedEvent, CapturePosition, ChangeStream, ReplicaTable, RowChange, TargetWriter} from '../../engines/replication.js'
-import {asError, describePosition, valueText} from '../../engines/replication.js'
+import {asError, describePosition, keyText} from '../../engines/replication.js'
 import type {ReplicationStore, TableCopyState} from '../../control/replication-store.js'
 import {SpillBuffer} from './spill-buffer.js'
 
@@ -58,10 +58,6 @@ export interface ApplierOptions {
 type Control = {kind: 'hold'; table: string; resolve: (p: CapturePosition) => void; reject: (e: unknown) => void} | {kind: 'release'; table: string; resolve: () => void; reject: (e: unknown) => void}
 
 const READ_AHEAD = 20_000
-
-export function keyString(values: readonly unknown[]): string {
-  return values.map((v) => (v === null || v === undefined ? '\0null' : Buffer.isBuffer(v) ? `\0x${v.toString('hex')}` : valueText(v))).join('\0|')
-}
 
 function isDuplicateKey(err: unknown): boolean {
   const codes: string[] = []
@@ -323,15 +319,15 @@ export class Applier {
       let ops = perTable.get(ch.table)
       if (ops === undefined) perTable.set(ch.table, (ops = new Map<string, {key: unknown[]; row: unknown[] | null}>()))
       const target = t.target
-      if (ch.before !== null && (ch.after === null || keyString(this.#keyOf(target, ch.before)) !== keyString(this.#keyOf(target, ch.after)))) {
+      if (ch.before !== null && (ch.after === null || keyText(this.#keyOf(target, ch.before)) !== keyText(this.#keyOf(target, ch.after)))) {
         const key = this.#keyOf(target, ch.before)
-        ops.delete(keyString(key))
-        ops.set(keyString(key), {key, row: null})
+        ops.delete(keyText(key))
+        ops.set(keyText(key), {key, row: null})
       }
       if (ch.after !== null) {
         const key = this.#keyOf(target, ch.after)
-        ops.delete(keyString(key))
-        ops.set(keyString(key), {key, row: this.#rowOf(target, ch.after)})
+        ops.delete(keyText(key))
+        ops.set(keyText(key), {key, row: this.#rowOf(target, ch.after)})
       }
     }
     for (const [table, ops] of perTable) {
@@ -365,11 +361,11 @@ export class Applier {
       const t = this.#tables.get(ch.table)
       if (t === undefined) continue
       const target = t.target
-      if (ch.before !== null && (ch.after === null || keyString(this.#keyOf(target, ch.before)) !== keyString(this.#keyOf(target, ch.after)))) {
+      if (ch.before !== null && (ch.after === null || keyText(this.#keyOf(target, ch.before)) !== keyText(this.#keyOf(target, ch.after)))) {
         await add(t, 'delete', this.#keyOf(target, ch.before))
       }
       if (ch.after !== null) {
-        const k = `${ch.table}\0${keyString(this.#keyOf(target, ch.after))}`
+        const k = `${ch.table}\0${keyText(this.#keyOf(target, ch.after))}`
         if (seen.has(k)) {
           await flush()
           seen.clear()

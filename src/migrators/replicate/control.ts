@@ -5,7 +5,7 @@
  */
 import {hostname} from 'node:os'
 import {EnvironmentError} from '../../cli/errors.js'
-import {ReplicationStore, type TableRow} from '../../control/replication-store.js'
+import {replicateAlive, ReplicationStore, type TableRow} from '../../control/replication-store.js'
 import type {ConnectionOptions} from '../../engines/engine.js'
 import {withEngine} from '../../engines/open.js'
 import {operatorName, type ReplicationStatus} from './replicate.js'
@@ -21,8 +21,6 @@ export interface ReplicationOverview {
   status: ReplicationStatus | null
   tables: TableRow[]
 }
-
-const LIVE_HEARTBEAT_MS = 5_000
 
 function withStore<R>(target: ConnectionOptions, database: string, fn: (q: <T>(sql: string, p?: readonly unknown[]) => Promise<T[]>, store: ReplicationStore) => Promise<R>): Promise<R> {
   return withEngine(target, undefined, async (engine) => {
@@ -49,10 +47,8 @@ export function replicationOverview(target: ConnectionOptions, database: string)
     const tables = await store.tables(q)
     const age = state?.heartbeatAgeMs ?? null
     const status = (state?.status ?? null) as ReplicationStatus | null
-    // a process that ended wrote its last status with phase caught-up or stopped
-    const ended = status !== null && (status.phase === 'caught-up' || status.phase === 'stopped')
     return {
-      running: age !== null && age < LIVE_HEARTBEAT_MS && !ended,
+      running: replicateAlive(state),
       heartbeatAgeSeconds: age === null ? null : age / 1000,
       host: state?.host ?? null,
       pid: state?.pid ?? null,

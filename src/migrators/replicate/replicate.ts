@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {EnvironmentError, PayctlError, UsageError} from '../../cli/errors.js'
 import {startMemoryGovernor} from '../../cli/memory.js'
 import type {TableMatcher} from '../../config/tables.js'
-import {REPLICATION_ID, ReplicationStore, type TableCopyState, type TableRow} from '../../control/replication-store.js'
+import {replicateAlive, REPLICATION_ID, ReplicationStore, type TableCopyState, type TableRow} from '../../control/replication-store.js'
 import type {ConnectionOptions, Engine} from '../../engines/engine.js'
 import type {TableModel} from '../../engines/model.js'
 import {openEngine} from '../../engines/open.js'
@@ -208,9 +208,8 @@ async function run(o: ReplicateOptions, sourceEngine: Engine, targetEngine: Engi
 
   // one replicate per control store: a second one would race the first's checkpoints
   const other = await store.state(cq)
-  const otherStatus = other?.status as {phase?: string} | null | undefined
-  if (other !== null && other.heartbeatAgeMs !== null && other.heartbeatAgeMs < 5_000 && otherStatus?.phase !== 'caught-up' && otherStatus?.phase !== 'stopped' && !deadHere(other.host, other.pid)) {
-    throw new EnvironmentError('PAYCTL_REPLICATE_RUNNING', `Another payctl replicate is running (pid ${other.pid ?? '?'} on ${other.host ?? '?'}, heartbeat ${Math.round(other.heartbeatAgeMs)} ms ago).`, {
+  if (replicateAlive(other) && !deadHere(other.host, other.pid)) {
+    throw new EnvironmentError('PAYCTL_REPLICATE_RUNNING', `Another payctl replicate is running (pid ${other.pid ?? '?'} on ${other.host ?? '?'}, heartbeat ${Math.round(other.heartbeatAgeMs ?? 0)} ms ago).`, {
       actions: ['Stop that one first (Ctrl-C or SIGTERM; it saves its state), or watch it with payctl status.'],
     })
   }
