@@ -7,13 +7,14 @@ import Fastify, {type FastifyBaseLogger, type FastifyInstance} from 'fastify'
 import type {Logger} from 'pino'
 import {mysqlPaymentsSql} from '../../src/engines/mysql/mysql-payments-sql.js'
 import type {PaymentsSql} from '../../src/engines/payments-sql.js'
-import type {DbRouter} from './data/router.js'
+import {type DbRouter, RoutedRouter} from './data/router.js'
 import {Store} from './data/store.js'
 import {type Processor, SimulatedProcessor} from './domain/processor.js'
 import {MemoryVault, type Vault} from './domain/vault.js'
 import {installErrorHandling, routeOf} from './http/errors.js'
 import {installIdempotency} from './http/idempotency.js'
 import {RuntimeMetrics} from './http/metrics.js'
+import {installRouting} from './http/routing.js'
 import {collectRoutes, openApiDocument} from './http/openapi.js'
 import {customerRoutes} from './http/routes/customers.js'
 import {moneyRoutes} from './http/routes/money.js'
@@ -22,6 +23,7 @@ import {paymentIntentRoutes} from './http/routes/payment-intents.js'
 import type {Services} from './services/context.js'
 
 export interface BuildAppOptions {
+  /** A RoutedRouter also gets the write gate and the routing metrics. */
   router: DbRouter
   logger: Logger
   /** The HMAC key for card fingerprints and for hashing card data out of idempotency records. */
@@ -86,6 +88,18 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   installErrorHandling(app, metrics)
   installIdempotency(app, store, metrics, options.fingerprintKey, clock)
+  // after the Idempotency-Key's hooks: a write ends in the last onSend hook, after the key's own write
+  const router = options.router
+  if (router instanceof RoutedRouter) {
+    installRouting(app, router, metrics)
+    metrics.watchRouting(router.state)
+    router.recentWrites.setObserver(() => metrics.readYourWrites.inc())
+    router.shadow.setObserver((result, example) => {
+      metrics.observeShadow(result)
+      // names the statement and the columns, never a value
+      if (example !== null) app.log.warn({shadow: example}, 'shadow read differs between the sides')
+    })
+  }
   const routes = collectRoutes(app)
   customerRoutes(app, services)
   paymentIntentRoutes(app, services, metrics)

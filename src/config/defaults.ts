@@ -5,6 +5,7 @@
  */
 import type {EndpointConfig, EndpointConfigInput, PayctlConfig, PayctlConfigInput} from './schema.js'
 import {DEFAULTS} from './schema.js'
+import {resolveShift} from './shift.js'
 
 export function applyDefaults(input: PayctlConfigInput): PayctlConfig {
   return {
@@ -37,6 +38,7 @@ export function applyDefaults(input: PayctlConfigInput): PayctlConfig {
       maxRowDiffs: input.verify?.maxRowDiffs ?? DEFAULTS.verifyMaxRowDiffs,
       repairLog: input.verify?.repairLog ?? DEFAULTS.verifyRepairLog,
     },
+    shift: resolveShift(input.shift),
   }
 }
 

@@ -13,6 +13,7 @@ import type {TlsMode} from '../engines/engine.js'
 import type {EngineName, MysqlFlavor} from '../engines/model.js'
 import {MYSQL_FLAVORS} from '../engines/model.js'
 import {SECRET_REF_PATTERN} from './secret-ref.js'
+import {DURATION_PATTERN} from './duration.js'
 
 export const ENGINES = ['mysql', 'sqlserver'] as const satisfies readonly EngineName[]
 export const TLS_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const satisfies readonly TlsMode[]
@@ -43,6 +44,36 @@ export const DEFAULTS = {
   verifyParallel: 3,
   verifyMaxRowDiffs: 1_000,
   verifyRepairLog: '.payctl/verify-repair.sql',
+  // Reads move first, in gated steps, while writes stay on the source and every step can still be
+  // undone by routing alone; the write flip comes last, and the observe step keeps gates (reverse
+  // replication lag included) on the new state before anyone calls it done.
+  shiftSteps: [
+    {name: 'shadow', kind: 'shadow', readsTargetPercent: 0, shadowPercent: 10, hold: '30s'},
+    {name: 'reads-10', kind: 'reads', readsTargetPercent: 10, hold: '30s'},
+    {name: 'reads-50', kind: 'reads', readsTargetPercent: 50, hold: '30s'},
+    {name: 'reads-100', kind: 'reads', readsTargetPercent: 100, hold: '30s'},
+    {name: 'write-flip', kind: 'write-flip', hold: '30s'},
+    {name: 'observe', kind: 'observe', hold: '60s'},
+  ],
+  // Published zero-downtime cutovers pause writes for milliseconds to a few seconds; past the
+  // budget the flip reverts and writes resume on the source.
+  shiftPauseBudget: '2s',
+  // The same values as DEFAULT_HOLD_MS and DEFAULT_LEASE_MS of the routing state (a unit test keeps them equal).
+  shiftHoldMs: 2_000,
+  shiftLeaseMs: 1_000,
+  gateInterval: '5s',
+  gateScrapeTimeout: '2s',
+  // One bad sample is a blip; a second one in the same step is a trend (Argo's failureLimit, counted, not consecutive).
+  gateFailureLimit: 1,
+  gateInconclusiveLimit: 2,
+  gateMinRequests: 20,
+  // Shadow reads are a share of reads only, so their own floor is lower than the requests' one.
+  gateMinShadowReads: 10,
+  gateErrorRate: 0.01,
+  gateP99Ms: 250,
+  gateShadowMismatchRate: 0.001,
+  gateForwardLagSeconds: 5,
+  gateReverseLagSeconds: 5,
 } as const satisfies {
   port: Record<EngineName, number>
   tlsMode: TlsMode
@@ -64,6 +95,21 @@ export const DEFAULTS = {
   verifyParallel: number
   verifyMaxRowDiffs: number
   verifyRepairLog: string
+  shiftSteps: readonly ShiftStepInput[]
+  shiftPauseBudget: DurationInput
+  shiftHoldMs: number
+  shiftLeaseMs: number
+  gateInterval: DurationInput
+  gateScrapeTimeout: DurationInput
+  gateFailureLimit: number
+  gateInconclusiveLimit: number
+  gateMinRequests: number
+  gateMinShadowReads: number
+  gateErrorRate: number
+  gateP99Ms: number
+  gateShadowMismatchRate: number
+  gateForwardLagSeconds: number
+  gateReverseLagSeconds: number
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,6 +176,50 @@ export interface VerifyConfigInput {
   repairLog?: string
 }
 
+export const SHIFT_STEP_KINDS = ['shadow', 'reads', 'write-flip', 'observe'] as const
+export type ShiftStepKind = (typeof SHIFT_STEP_KINDS)[number]
+
+/** A duration: a number of seconds, or a number with ms, s, m or h ("500ms", "30s", "2m", "1h"). */
+export type DurationInput = number | string
+
+export interface ShiftStepInput {
+  /** What `payctl shift-traffic --to NAME` and `payctl status` call this step. */
+  name: string
+  kind: ShiftStepKind
+  /** shadow and reads steps: share of reads served by the target. Carried over from the step before when absent. */
+  readsTargetPercent?: number
+  /** Share of reads also run on the other side and compared. Carried over from the step before when absent. */
+  shadowPercent?: number
+  /** How long the step is held under its gates before the next one starts. */
+  hold: DurationInput
+}
+
+export interface WriteFlipConfigInput {
+  pauseBudget?: DurationInput
+  holdMs?: number
+  leaseMs?: number
+}
+
+export interface GatesConfigInput {
+  interval?: DurationInput
+  scrapeTimeout?: DurationInput
+  failureLimit?: number
+  inconclusiveLimit?: number
+  minRequests?: number
+  minShadowReads?: number
+  errorRate?: number
+  p99Ms?: number
+  shadowMismatchRate?: number
+  forwardLagSeconds?: number
+  reverseLagSeconds?: number
+}
+
+export interface ShiftConfigInput {
+  steps?: ShiftStepInput[]
+  writeFlip?: WriteFlipConfigInput
+  gates?: GatesConfigInput
+}
+
 export interface PayctlConfigInput {
   $schema?: string
   version: 1
@@ -140,6 +230,7 @@ export interface PayctlConfigInput {
   runtime?: RuntimeConfigInput
   replicate?: ReplicateConfigInput
   verify?: VerifyConfigInput
+  shift?: ShiftConfigInput
 }
 
 export interface TlsConfig {
@@ -182,6 +273,65 @@ export interface PayctlConfig {
   replicate: Required<ReplicateConfigInput>
   /** payctl verify's defaults (its flags override them). */
   verify: Required<VerifyConfigInput>
+  /** payctl shift-traffic's steps, write flip and health gates. */
+  shift: ShiftConfig
+}
+
+/** A shift step with everything it leaves to the steps before it filled in. */
+export interface ShiftStep {
+  name: string
+  kind: ShiftStepKind
+  /** Share of reads served by the target during this step (100 from the write flip on). */
+  readsTargetPercent: number
+  /** Share of reads also run on the other side and compared. */
+  shadowPercent: number
+  /** Where writes go during this step: the source before the write flip, the target from it on. */
+  writes: 'source' | 'target'
+  /** How long the step is held under its gates (for write-flip: after the flip). */
+  holdMs: number
+}
+
+export interface WriteFlipConfig {
+  /** Longest write pause (writes paused to writes on the target) before the flip reverts to the source. */
+  pauseBudgetMs: number
+  /** How long an instance holds a write request at its pause gate before answering 503 with Retry-After. */
+  holdMs: number
+  /** An instance that could not read the routing state for this long stops writing (fences itself). */
+  leaseMs: number
+}
+
+/**
+ * The health gates of every step. A sample is what the runtime instances counted between two
+ * scrapes `intervalMs` apart; each gate passes, fails, or is inconclusive (too little data).
+ */
+export interface GatesConfig {
+  intervalMs: number
+  /** A /metrics request that takes longer fails; the sample is then incomplete. */
+  scrapeTimeoutMs: number
+  /** Failed samples a step tolerates: the step fails at failure number failureLimit + 1. */
+  failureLimit: number
+  /** Inconclusive samples a step tolerates: the step is inconclusive at number inconclusiveLimit + 1. */
+  inconclusiveLimit: number
+  /** Fewer HTTP requests (or DB statements of a side, for its p99) in a sample: inconclusive. */
+  minRequests: number
+  /** Fewer compared shadow reads in a sample: the shadow gate is inconclusive. */
+  minShadowReads: number
+  /** Highest share of HTTP requests answered 5xx (0.01 = 1%). */
+  errorRate: number
+  /** Highest p99 DB statement latency of each side, in milliseconds. */
+  p99Ms: number
+  /** Highest share of compared shadow reads that differ. */
+  shadowMismatchRate: number
+  /** Highest source -> target replication lag before the write flip, in seconds. */
+  forwardLagSeconds: number
+  /** Highest target -> source replication lag from the write flip on, in seconds. */
+  reverseLagSeconds: number
+}
+
+export interface ShiftConfig {
+  steps: ShiftStep[]
+  writeFlip: WriteFlipConfig
+  gates: GatesConfig
 }
 
 export interface RuntimeConfig {
@@ -220,6 +370,14 @@ export const PATTERNS = {
   secretRef: {
     pattern: SECRET_REF_PATTERN,
     expected: 'a secret reference: env:NAME, file:PATH or aws-secretsmanager:ARN[#jsonKey]',
+  },
+  stepName: {
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$',
+    expected: 'a step name: letters, digits, ., _ and -, starting with a letter or digit, at most 63 characters',
+  },
+  duration: {
+    pattern: DURATION_PATTERN,
+    expected: 'a duration: a number of seconds, or a number with ms, s, m or h ("500ms", "30s", "2m")',
   },
 } as const
 
@@ -323,6 +481,126 @@ const endpointSchema = (side: 'source' | 'target') =>
 const globList = (description: string) =>
   ({type: 'array', items: nonEmpty('A table name or glob (* and ?), as `table` or `schema.table`.'), description}) as const
 
+const duration = (description: string) =>
+  ({type: ['number', 'string'], minimum: 0, pattern: PATTERNS.duration.pattern, description}) as const
+
+const percent = (description: string) => ({type: 'integer', minimum: 0, maximum: 100, description}) as const
+
+const shiftStepSchema = {
+  type: 'object',
+  description:
+    'One step of payctl shift-traffic: a routing change, then a hold under the health gates. ' +
+    'readsTargetPercent and shadowPercent carry over from the step before when absent (starting from 0 and 0).',
+  additionalProperties: false,
+  required: ['name', 'kind', 'hold'],
+  properties: {
+    name: {type: 'string', pattern: PATTERNS.stepName.pattern, description: 'Unique name of the step, as `payctl shift-traffic --to NAME` and `payctl status` show it.'},
+    kind: {
+      type: 'string',
+      enum: SHIFT_STEP_KINDS,
+      description:
+        'shadow: compare a share of reads on the target (needs shadowPercent above 0); reads: serve readsTargetPercent of reads from the target; ' +
+        'write-flip: pause writes, wait for replication to catch up, start reverse replication and move writes (and all reads) to the target, exactly once, ' +
+        'after reads reached 100; observe: change nothing and hold under the gates.',
+    },
+    readsTargetPercent: percent('shadow and reads steps: share of reads (0..100) served by the target, never lower than the step before. Required for reads.'),
+    shadowPercent: percent('Share of reads (0..100) also run on the other side and compared (shadow reads). Required above 0 for shadow.'),
+    hold: duration('How long the step is held under its gates: a number of seconds, or "30s", "2m". The gates take at least one sample in every step.'),
+  },
+} as const satisfies ObjectSchemaOf<ShiftStepInput>
+
+const shiftSchema = {
+  type: 'object',
+  description: 'payctl shift-traffic: its steps, the write flip, and the health gates every step is held under.',
+  additionalProperties: false,
+  properties: {
+    steps: {
+      type: 'array',
+      minItems: 1,
+      items: shiftStepSchema,
+      description: `The steps, in order; replaces the default list (${DEFAULTS.shiftSteps.map((s) => s.name).join(', ')}) as a whole. Exactly one write-flip.`,
+    },
+    writeFlip: {
+      type: 'object',
+      description: 'The write flip: how long writes may pause, and what the runtime instances do meanwhile.',
+      additionalProperties: false,
+      properties: {
+        pauseBudget: duration(`Longest write pause before the flip reverts and writes resume on the source (100ms..60s). Default ${DEFAULTS.shiftPauseBudget}.`),
+        holdMs: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 60_000,
+          description: `How long an instance holds a write request at its pause gate before answering 503 with Retry-After, in milliseconds (0..60000). Default ${DEFAULTS.shiftHoldMs}.`,
+        },
+        leaseMs: {
+          type: 'integer',
+          minimum: 300,
+          maximum: 60_000,
+          description: `An instance that could not read the routing state for this many milliseconds stops writing (300..60000). Default ${DEFAULTS.shiftLeaseMs}.`,
+        },
+      },
+    } satisfies ObjectSchemaOf<WriteFlipConfigInput>,
+    gates: {
+      type: 'object',
+      description:
+        'Health gates: every `interval`, the runtime instances\' /metrics are scraped and the difference to the last scrape is one sample. ' +
+        'Each gate passes, fails, or is inconclusive (too little data: never a pass).',
+      additionalProperties: false,
+      properties: {
+        interval: duration(`Time between two samples (1s..10m). Default ${DEFAULTS.gateInterval}.`),
+        scrapeTimeout: duration(`A /metrics request that takes longer fails, and the sample cannot pass (100ms up to interval). Default ${DEFAULTS.gateScrapeTimeout}.`),
+        failureLimit: {
+          type: 'integer',
+          minimum: 0,
+          description: `Failed samples a step tolerates; the next one fails the step (0: the first failure fails it). Default ${DEFAULTS.gateFailureLimit}.`,
+        },
+        inconclusiveLimit: {
+          type: 'integer',
+          minimum: 0,
+          description: `Inconclusive samples a step tolerates; the next one makes the step inconclusive (it stops for a person to decide). Default ${DEFAULTS.gateInconclusiveLimit}.`,
+        },
+        minRequests: {
+          type: 'integer',
+          minimum: 1,
+          description: `Fewer HTTP requests in a sample (or DB statements of a side, for its p99) make the gate inconclusive. Default ${DEFAULTS.gateMinRequests}.`,
+        },
+        minShadowReads: {
+          type: 'integer',
+          minimum: 1,
+          description: `Fewer compared shadow reads in a sample make the shadow gate inconclusive. Default ${DEFAULTS.gateMinShadowReads}.`,
+        },
+        errorRate: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          description: `Highest share of HTTP requests answered 5xx, 0..1 (0.01 = 1%). Default ${DEFAULTS.gateErrorRate}.`,
+        },
+        p99Ms: {
+          type: 'number',
+          minimum: 1,
+          description: `Highest p99 DB statement latency of each side that serves statements, in milliseconds. Default ${DEFAULTS.gateP99Ms}.`,
+        },
+        shadowMismatchRate: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          description: `Highest share of compared shadow reads that differ, 0..1; only in steps with shadow reads. Default ${DEFAULTS.gateShadowMismatchRate}.`,
+        },
+        forwardLagSeconds: {
+          type: 'number',
+          minimum: 0,
+          description: `Highest source -> target replication lag in seconds, before the write flip. Default ${DEFAULTS.gateForwardLagSeconds}.`,
+        },
+        reverseLagSeconds: {
+          type: 'number',
+          minimum: 0,
+          description: `Highest target -> source replication lag in seconds, from the write flip on. Default ${DEFAULTS.gateReverseLagSeconds}.`,
+        },
+      },
+    } satisfies ObjectSchemaOf<GatesConfigInput>,
+  },
+} as const satisfies ObjectSchemaOf<ShiftConfigInput>
+
 export const payctlConfigSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'payctl.yaml',
@@ -421,5 +699,6 @@ export const payctlConfigSchema = {
         repairLog: nonEmpty(`File --repair appends every statement to (relative to the working directory). Default ${DEFAULTS.verifyRepairLog}.`),
       },
     } satisfies ObjectSchemaOf<VerifyConfigInput>,
+    shift: shiftSchema,
   },
 } as const satisfies ObjectSchemaOf<PayctlConfigInput> & {$schema: string; title: string}

@@ -4,8 +4,8 @@
  * edit fixes the file. Pure: no I/O, nothing resolved.
  *
  * Two layers: the JSON Schema (ajv) for shape, types and ranges, then rules that depend on the
- * engine or on two keys at once (flavor with sqlserver, verify-ca without ca, host or socket).
- * Those live in code rather than as schema if/then: ajv reports a failed if/then as two extra
+ * engine or on two keys at once (flavor with sqlserver, verify-ca without ca, host or socket), and
+ * the order of the shift steps (shift.ts). Those live in code rather than as schema if/then: ajv reports a failed if/then as two extra
  * errors that only repeat the real one, and the code can say which key to remove.
  *
  * A value is quoted back only when it is short and its key cannot hold a secret: a literal
@@ -16,6 +16,7 @@ import {Ajv} from 'ajv'
 import {editDistance} from '../cli/text.js'
 import {DEFAULTS, PATTERNS, payctlConfigSchema} from './schema.js'
 import {isSecretRefProblem, parseSecretRef, SECRET_REF_FORMS} from './secret-ref.js'
+import {shiftIssues} from './shift.js'
 
 export interface ConfigIssue {
   /** JSON pointer to the offending value (or to the object missing a key); "/" for the whole file. */
@@ -28,7 +29,8 @@ export interface ConfigIssue {
   keyword: string
 }
 
-const ajv = new Ajv({allErrors: true, strict: true, verbose: true})
+// allowUnionTypes: a duration is a number of seconds or a string with a unit ("30s").
+const ajv = new Ajv({allErrors: true, strict: true, verbose: true, allowUnionTypes: true})
 const validateSchema = ajv.compile(payctlConfigSchema)
 
 export function validateConfig(raw: unknown): ConfigIssue[] {
@@ -65,6 +67,7 @@ interface SchemaNode {
   uniqueItems?: boolean
   required?: readonly string[]
   properties?: Record<string, SchemaNode>
+  items?: SchemaNode
 }
 
 const VALUE_KEYWORDS = new Set([
@@ -115,6 +118,8 @@ function fromAjv(err: ErrorObject): ConfigIssue | null {
 }
 
 function describe(node: SchemaNode): string {
+  // A duration's type is a union (number or string): its words come from the pattern, not the type.
+  if (node.pattern === PATTERNS.duration.pattern) return PATTERNS.duration.expected
   if (node.enum) return `one of: ${node.enum.map(String).join(', ')}`
   if (node.const !== undefined) return JSON.stringify(node.const)
   switch (node.type ?? '') {
@@ -131,8 +136,10 @@ function describe(node: SchemaNode): string {
       if (pattern) return pattern.expected
       return node.minLength !== undefined && node.minLength > 0 ? 'a non-empty string' : 'a string'
     }
-    case 'array':
-      return `a list of non-empty strings${node.minItems ? ' with at least one entry' : ''}${node.uniqueItems ? ', each listed once' : ''}`
+    case 'array': {
+      const items = node.items?.type === 'object' ? `mappings${node.items.required?.length ? ` with keys ${node.items.required.join(', ')}` : ''}` : 'non-empty strings'
+      return `a list of ${items}${node.minItems ? ' with at least one entry' : ''}${node.uniqueItems ? ', each listed once' : ''}`
+    }
     case 'object':
       return node.required?.length ? `a mapping with keys ${node.required.join(', ')}` : 'a mapping'
     default:
@@ -202,8 +209,8 @@ function unknownKey(path: string, key: string, allowed: string[]): ConfigIssue {
   return {path, message, expected, keyword: 'additionalProperties'}
 }
 
-/** Names DBAs bring from other tools (JDBC, mysql CLI, sqlcmd, libpq) mapped to payctl's. */
-const ALIASES: Record<string, string> = {
+/** Names DBAs bring from other tools (JDBC, mysql CLI, sqlcmd, libpq; Argo Rollouts and Flagger for shift) mapped to payctl's. */
+const ALIASES: Record<string, string | readonly string[]> = {
   hostname: 'host', server: 'host', address: 'host', addr: 'host', datasource: 'host',
   username: 'user', login: 'user', uid: 'user', userid: 'user',
   db: 'database', dbname: 'database', databasename: 'database', initialcatalog: 'database', catalog: 'database',
@@ -212,18 +219,21 @@ const ALIASES: Record<string, string> = {
   querytimeout: 'queryTimeoutMs', requesttimeout: 'queryTimeoutMs', statementtimeout: 'queryTimeoutMs',
   socketpath: 'socket', unixsocket: 'socket',
   poolsize: 'pool', connectionlimit: 'pool', max: 'size',
-  type: 'engine', driver: 'engine', dialect: 'engine', client: 'engine',
+  type: ['engine', 'kind'], driver: 'engine', dialect: 'engine', client: 'engine',
   variant: 'flavor', distribution: 'flavor',
   schema: 'schemas', includes: 'include', excludes: 'exclude', only: 'include', ignore: 'exclude',
   control: 'controlStore', state: 'controlStore', statestore: 'controlStore',
+  weight: 'readsTargetPercent', setweight: 'readsTargetPercent', reads: 'readsTargetPercent', readpercent: 'readsTargetPercent', readspercent: 'readsTargetPercent',
+  shadow: 'shadowPercent', mirror: 'shadowPercent', duration: 'hold', pause: 'hold', wait: 'hold',
+  threshold: 'failureLimit', maxfailures: 'failureLimit', steptype: 'kind',
   cafile: 'ca', sslca: 'ca', certfile: 'cert', sslcert: 'cert', keyfile: 'key', sslkey: 'key', hostnameoverride: 'servername',
 }
 
 /** The candidate the user most likely meant, or null. */
 export function suggest(word: string, candidates: readonly string[]): string | null {
   const w = word.toLowerCase().replace(/[-_\s]/g, '')
-  const alias = ALIASES[w]
-  if (alias !== undefined && candidates.includes(alias)) return alias
+  const alias = [ALIASES[w] ?? []].flat().find((a) => candidates.includes(a))
+  if (alias !== undefined) return alias
   const exact = candidates.find((c) => c.toLowerCase().replace(/[-_\s]/g, '') === w)
   if (exact !== undefined) return exact
   let best: string | null = null
@@ -261,6 +271,7 @@ function semanticIssues(raw: unknown): ConfigIssue[] {
       keyword: 'distinctTarget',
     })
   }
+  issues.push(...shiftIssues(raw.shift))
   return issues
 }
 

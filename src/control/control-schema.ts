@@ -161,6 +161,20 @@ export const CONTROL_TABLES: readonly ControlTable[] = [
     primaryKey: ['instance_id'],
   },
   {
+    name: 'cutover_state',
+    purpose: 'the traffic shift: who holds its lease, its step, gate results, approvals and write-flip measurements',
+    columns: [
+      ['id', RUN_ID],
+      ['lease_holder', 'VARCHAR(128) NULL'],
+      ['lease_host', 'VARCHAR(255) NULL'],
+      ['lease_pid', 'INT UNSIGNED NULL'],
+      ['lease_until', 'DATETIME(6) NULL'],
+      ['state', "JSON NULL COMMENT 'step, status, gate results, approvals, flips, verified-through position'"],
+      ['updated_at', TIME],
+    ],
+    primaryKey: ['id'],
+  },
+  {
     name: 'audit_log',
     purpose: 'who changed what (routing, phases), when, from where and why',
     columns: [

@@ -1,15 +1,32 @@
 /**
  * Replication's rows in the control store: per-table copy state, per-segment copy checkpoints, the
- * applied change-stream position, and the process's pause flag, heartbeat and published status.
- * Every write that covers copied or applied rows goes through the TargetWriter that wrote them, in
- * the same transaction (the control store lives on the target server, in its own database).
+ * applied change-stream position of each direction, the routing version the replicate process has
+ * acted on, and the process's pause flag, heartbeat and published status. Every forward write that
+ * covers copied or applied rows goes through the TargetWriter that wrote them, in the same
+ * transaction (the control store lives on the target server, in its own database); the reverse
+ * stream writes to the source, so its position is saved after the source commits (see applier.ts).
  *
- * One replication stream per control store: its rows carry run_id = REPLICATION_ID.
+ * Two streams per control store, told apart by run_id (and capture_positions.direction): 'forward'
+ * (source -> target, with the full load) and 'reverse' (target -> source, after the write flip).
+ * The process itself (pause flag, heartbeat, status) is the replication_state row REPLICATION_ID,
+ * whichever direction it runs; the routing version it acted on is the row HANDOVER_ID.
  */
+import type {ReplicationDirection} from './routing-store.js'
 import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
 import {type CapturePosition, valueText} from '../engines/replication.js'
 
+/** The replicate process's replication_state row (and the forward stream's run_id). */
 export const REPLICATION_ID = 'forward'
+/** The replication_state row that records which routing version the process has acted on. */
+export const HANDOVER_ID = 'handover'
+
+export type ReplicationStream = 'forward' | 'reverse'
+
+/** What the replicate process last did about the routing state: the version and the direction it switched to. */
+export interface ActedRouting {
+  version: number
+  direction: ReplicationDirection
+}
 
 export type TableCopyState = 'pending' | 'copying' | 'catching-up' | 'replicating'
 
@@ -84,7 +101,10 @@ function parseJson<T>(v: unknown): T | null {
 export class ReplicationStore {
   readonly #db: string
 
-  constructor(database: string) {
+  constructor(
+    database: string,
+    readonly stream: ReplicationStream = 'forward',
+  ) {
     this.#db = q(database)
   }
 
@@ -95,7 +115,7 @@ export class ReplicationStore {
   async tables(query: Query): Promise<TableRow[]> {
     const rows = await query<Record<string, unknown>>(
       `SELECT table_name, state, stream_start, rows_estimate, rows_copied, bytes_copied, started_at, copied_at FROM ${this.#t('replication_tables')} WHERE run_id = ? ORDER BY table_name`,
-      [REPLICATION_ID],
+      [this.stream],
     )
     return rows.map((r) => ({
       table: valueText(r.table_name),
@@ -112,35 +132,35 @@ export class ReplicationStore {
   async insertTable(query: Query, table: string, rowsEstimate: number): Promise<void> {
     await query(
       `INSERT IGNORE INTO ${this.#t('replication_tables')} (run_id, table_name, state, stream_start, rows_estimate, rows_copied, bytes_copied, updated_at) VALUES (?, ?, 'pending', NULL, ?, 0, 0, UTC_TIMESTAMP(6))`,
-      [REPLICATION_ID, table, rowsEstimate],
+      [this.stream, table, rowsEstimate],
     )
   }
 
   async startTable(query: Query, table: string, streamStart: CapturePosition): Promise<void> {
     await query(
       `UPDATE ${this.#t('replication_tables')} SET state = 'copying', stream_start = ?, started_at = COALESCE(started_at, UTC_TIMESTAMP(6)), updated_at = UTC_TIMESTAMP(6) WHERE run_id = ? AND table_name = ?`,
-      [JSON.stringify(streamStart), REPLICATION_ID, table],
+      [JSON.stringify(streamStart), this.stream, table],
     )
   }
 
   async setTableState(query: Query, table: string, state: TableCopyState): Promise<void> {
     await query(
       `UPDATE ${this.#t('replication_tables')} SET state = ?, copied_at = CASE WHEN ? = 'catching-up' THEN UTC_TIMESTAMP(6) ELSE copied_at END, updated_at = UTC_TIMESTAMP(6) WHERE run_id = ? AND table_name = ?`,
-      [state, state, REPLICATION_ID, table],
+      [state, state, this.stream, table],
     )
   }
 
   async addCopied(query: Query, table: string, rows: number, bytes: number): Promise<void> {
     await query(
       `UPDATE ${this.#t('replication_tables')} SET rows_copied = rows_copied + ?, bytes_copied = bytes_copied + ?, updated_at = UTC_TIMESTAMP(6) WHERE run_id = ? AND table_name = ?`,
-      [rows, bytes, REPLICATION_ID, table],
+      [rows, bytes, this.stream, table],
     )
   }
 
   async segments(query: Query): Promise<SegmentRow[]> {
     const rows = await query<Record<string, unknown>>(
       `SELECT table_name, chunk_id, low_key, high_key, rows_copied, bytes, status FROM ${this.#t('copy_checkpoints')} WHERE run_id = ? ORDER BY table_name, chunk_id`,
-      [REPLICATION_ID],
+      [this.stream],
     )
     // low_key is the segment's inclusive start while it is pending, then the cursor (last key copied)
     return rows.map((r) => ({
@@ -160,7 +180,7 @@ export class ReplicationStore {
     for (const [i, s] of segments.entries()) {
       await query(
         `INSERT IGNORE INTO ${this.#t('copy_checkpoints')} (run_id, table_name, chunk_id, low_key, high_key, rows_copied, bytes, status, updated_at) VALUES (?, ?, ?, ?, ?, 0, 0, 'pending', UTC_TIMESTAMP(6))`,
-        [REPLICATION_ID, table, i, encodeKey(s.from), encodeKey(s.until)],
+        [this.stream, table, i, encodeKey(s.from), encodeKey(s.until)],
       )
     }
   }
@@ -168,23 +188,23 @@ export class ReplicationStore {
   async advanceSegment(query: Query, table: string, segment: number, cursor: unknown[], rows: number, bytes: number, done: boolean): Promise<void> {
     await query(
       `UPDATE ${this.#t('copy_checkpoints')} SET low_key = ?, rows_copied = rows_copied + ?, bytes = bytes + ?, status = ?, updated_at = UTC_TIMESTAMP(6) WHERE run_id = ? AND table_name = ? AND chunk_id = ?`,
-      [encodeKey(cursor), rows, bytes, done ? 'done' : 'copying', REPLICATION_ID, table, segment],
+      [encodeKey(cursor), rows, bytes, done ? 'done' : 'copying', this.stream, table, segment],
     )
   }
 
   async finishSegment(query: Query, table: string, segment: number): Promise<void> {
-    await query(`UPDATE ${this.#t('copy_checkpoints')} SET status = 'done', updated_at = UTC_TIMESTAMP(6) WHERE run_id = ? AND table_name = ? AND chunk_id = ?`, [REPLICATION_ID, table, segment])
+    await query(`UPDATE ${this.#t('copy_checkpoints')} SET status = 'done', updated_at = UTC_TIMESTAMP(6) WHERE run_id = ? AND table_name = ? AND chunk_id = ?`, [this.stream, table, segment])
   }
 
   async position(query: Query): Promise<CapturePosition | null> {
-    const rows = await query<{position: unknown}>(`SELECT position FROM ${this.#t('capture_positions')} WHERE run_id = ? AND direction = 'forward'`, [REPLICATION_ID])
+    const rows = await query<{position: unknown}>(`SELECT position FROM ${this.#t('capture_positions')} WHERE run_id = ? AND direction = ?`, [this.stream, this.stream])
     return parseJson<CapturePosition>(rows[0]?.position)
   }
 
   async savePosition(query: Query, position: CapturePosition): Promise<void> {
     await query(
-      `INSERT INTO ${this.#t('capture_positions')} (run_id, direction, position, updated_at) VALUES (?, 'forward', ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE position = VALUES(position), updated_at = VALUES(updated_at)`,
-      [REPLICATION_ID, JSON.stringify(position)],
+      `INSERT INTO ${this.#t('capture_positions')} (run_id, direction, position, updated_at) VALUES (?, ?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE position = VALUES(position), updated_at = VALUES(updated_at)`,
+      [this.stream, this.stream, JSON.stringify(position)],
     )
   }
 
@@ -225,8 +245,24 @@ export class ReplicationStore {
     await query(`INSERT INTO ${this.#t('audit_log')} (at, actor, origin_host, action, detail, reason) VALUES (UTC_TIMESTAMP(6), ?, ?, ?, ?, ?)`, [actor, host, action, JSON.stringify(detail), reason])
   }
 
+  /** The routing version the process acted on last (null before the first one). */
+  async acted(query: Query): Promise<ActedRouting | null> {
+    const rows = await query<{status: unknown}>(`SELECT status FROM ${this.#t('replication_state')} WHERE run_id = ?`, [HANDOVER_ID])
+    const a = parseJson<Partial<ActedRouting>>(rows[0]?.status)
+    if (a === null || typeof a.version !== 'number' || (a.direction !== 'forward' && a.direction !== 'reverse' && a.direction !== 'none')) return null
+    return {version: a.version, direction: a.direction}
+  }
+
+  /** Records the routing version acted on; written in the same control-store transaction as the position the new direction starts from. */
+  async setActed(query: Query, acted: ActedRouting): Promise<void> {
+    await query(
+      `INSERT INTO ${this.#t('replication_state')} (run_id, paused, status, updated_at) VALUES (?, 0, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE status = VALUES(status), updated_at = VALUES(updated_at)`,
+      [HANDOVER_ID, JSON.stringify({version: acted.version, direction: acted.direction})],
+    )
+  }
+
   /** Forgets this stream's copy and positions (payctl replicate --restart). */
   async reset(query: Query): Promise<void> {
-    for (const table of ['replication_tables', 'copy_checkpoints', 'capture_positions']) await query(`DELETE FROM ${this.#t(table)} WHERE run_id = ?`, [REPLICATION_ID])
+    for (const table of ['replication_tables', 'copy_checkpoints', 'capture_positions']) await query(`DELETE FROM ${this.#t(table)} WHERE run_id = ?`, [this.stream])
   }
 }

@@ -86,6 +86,21 @@ export interface Engine {
   measureWrite?(bytes: number, rows: number, options?: SampleOptions): Promise<SampleResult>
   /** Keyset chunk reads, change capture and the target writer (payctl replicate); see replication.ts. */
   readonly replication?: ReplicationSupport
+  /** The write fence of the cutover (payctl shift-traffic, rollback); absent where payctl cannot fence this engine. */
+  readonly fence?: WriteFence
+}
+
+/**
+ * Fences a database against the application's writes at the write flip, so that a stray writer
+ * (an instance payctl does not know about, a batch job) cannot write to the side that no longer
+ * takes writes. The replication user keeps writing (reverse replication needs it).
+ */
+export interface WriteFence {
+  /** What the fence does on this server, for plans and status (e.g. "SET GLOBAL read_only = ON"). */
+  readonly description: string
+  fenceWrites(): Promise<void>
+  unfenceWrites(): Promise<void>
+  writesFenced(): Promise<boolean>
 }
 
 export interface TableWriteCount {

@@ -150,6 +150,11 @@ export interface VerifySupport {
   keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null): Promise<unknown[] | null>
   /** A range's rows in key order, values in table.columns order. */
   readRange(table: ReplicaTable, range: KeyRange, where: string | null): Promise<unknown[][]>
+  /**
+   * The rows with these keys (each in keyColumns order), in key order; keys that do not exist
+   * are simply absent. The write flip compares the rows changed since the last check with it.
+   */
+  readKeys?(table: ReplicaTable, keys: readonly unknown[][]): Promise<unknown[][]>
   /** Rows in a range (the whole table with a null range). */
   countRows(table: ReplicaTable, range: KeyRange | null, where: string | null): Promise<number>
   /**

@@ -1,13 +1,15 @@
 /**
  * A load run's result for people (short tables) and machines (JSON), and its thresholds: k6-style
- * gates on the failed-request rate, latency percentiles and dropped iterations. A gate over no
- * data fails (k6 #4283 lets `rate<0.01` pass with zero samples; a write-path gate must not): with
- * no request made, the rate and latency thresholds fail with a null value.
+ * gates on failed requests (count and rate), latency percentiles and dropped iterations. A gate
+ * over no data fails (k6 #4283 lets `rate<0.01` pass with zero samples; a write-path gate must
+ * not): with no request made, the failed-request and latency thresholds fail with a null value.
  */
 import {formatDuration, formatNumber, keyValueTable, table} from '../cli/output.js'
 import type {EndpointStats, LoadResult} from './generator.js'
 
 export interface Thresholds {
+  /** Failed requests, at most (a count; 0 = none may fail). */
+  maxFailed?: number
   /** Failed requests / requests, at most (0.01 = 1%). */
   maxFailedRate?: number
   p99Ms?: number
@@ -33,6 +35,8 @@ export function evaluateThresholds(result: LoadResult, t: Thresholds): Threshold
     out.push({metric, value, condition: `<= ${limit}${unit}`, pass: value !== null && value <= limit})
   }
   if (t.minRequests !== undefined) out.push({metric: 'requests.total', value: requests, condition: `>= ${t.minRequests}`, pass: requests >= t.minRequests})
+  // no request made is no data, not "0 failed": a run that never reached the service must not pass
+  if (t.maxFailed !== undefined) atMost('requests.failed', requests === 0 ? null : result.requests.failed, t.maxFailed)
   if (t.maxFailedRate !== undefined) atMost('requests.failed_rate', requests === 0 ? null : result.requests.failed / requests, t.maxFailedRate)
   const latency = result.latency.count === 0 ? null : result.latency
   if (t.p95Ms !== undefined) atMost('latency.p95', latency?.p95 ?? null, t.p95Ms, ' ms')

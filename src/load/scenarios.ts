@@ -10,6 +10,10 @@
  * counted (`declined_on_purpose`); every other non-2xx answer is a failed request. Every POST
  * carries an Idempotency-Key (the generator adds a unique one).
  *
+ * Checkouts also read, as a shopper's pages do: a returning customer's saved cards, and the payment
+ * on the result page, which must show what the last write made of it (a stale read after a shift of
+ * reads to the target fails the check).
+ *
  * The API has no customer update route, so no flow updates customers; everything else that
  * writes is covered: customers, payment methods, intents created / confirmed / captured (in full
  * and in part) / canceled (before confirmation and as a void of an authorization), refunds (full
@@ -189,6 +193,22 @@ function post(ctx: IterationContext, name: string, path: string, body: unknown, 
   return ctx.request({name, method: 'POST', path, body, ...extra})
 }
 
+function get(ctx: IterationContext, name: string, path: string, extra: Partial<RequestSpec> = {}) {
+  return ctx.request({name, method: 'GET', path, ...extra})
+}
+
+/** The checkout page of a returning customer lists their saved cards. */
+async function savedCards(ctx: IterationContext, customer: string): Promise<void> {
+  await get(ctx, 'GET /v1/customers/:id/payment_methods', `/v1/customers/${customer}/payment_methods?limit=10`, {
+    check: (body) => (Array.isArray((body as Json | null)?.data) ? null : 'expected a list of payment methods'),
+  })
+}
+
+/** The result page reads the payment back: it must show what the last write made of it. */
+async function showResult(ctx: IterationContext, intent: string, expected: string): Promise<void> {
+  await get(ctx, 'GET /v1/payment_intents/:id', `/v1/payment_intents/${intent}`, {check: statusIs(expected)})
+}
+
 async function createCustomer(ctx: IterationContext): Promise<string> {
   const name = ctx.rng.pick(FIRST_NAMES)
   const r = await post(ctx, 'POST /v1/customers', '/v1/customers', {
@@ -214,6 +234,7 @@ async function payer(ctx: IterationContext, state: RunState, mix: {newCustomer: 
     return {customer, method}
   }
   const c = ctx.rng.pick(state.customers)
+  await savedCards(ctx, c.id)
   if (c.methods.length === 0 || ctx.rng.chance(mix.newCard)) {
     const method = await attachCard(ctx, c.id, ctx.rng.pick(TEST_CARDS.approve))
     c.methods.push(method)
@@ -279,11 +300,14 @@ async function checkout(ctx: IterationContext, state: RunState, mix: {newCustome
           {check: statusIs('succeeded')},
         )
         received = integer(r.body, 'amount_received', 'create and confirm')
-        state.addRefundable({id: text(r.body, 'id', 'create and confirm'), currency, remaining: received}, ctx.rng)
+        const id = text(r.body, 'id', 'create and confirm')
+        await showResult(ctx, id, 'succeeded')
+        state.addRefundable({id, currency, remaining: received}, ctx.rng)
         return
       }
       const intent = await createIntent(ctx, {customer, method, amount, currency, capture: 'automatic'})
       received = integer(await confirm(ctx, intent, 'succeeded'), 'amount_received', 'confirm')
+      await showResult(ctx, intent, 'succeeded')
       state.addRefundable({id: intent, currency, remaining: received}, ctx.rng)
       return
     }
@@ -293,18 +317,21 @@ async function checkout(ctx: IterationContext, state: RunState, mix: {newCustome
       await confirm(ctx, intent, 'requires_capture')
       const partial = outcome === 'manual_partial' && amount >= 2
       const received = await capture(ctx, intent, partial ? ctx.rng.int(1, amount - 1) : undefined)
+      await showResult(ctx, intent, 'succeeded')
       state.addRefundable({id: intent, currency, remaining: received}, ctx.rng)
       return
     }
     case 'cancel_before_confirm': {
       const intent = await createIntent(ctx, {customer, method, amount, currency, capture: 'automatic'})
       await cancel(ctx, intent, ctx.rng.pick(['requested_by_customer', 'abandoned', 'duplicate'] as const))
+      await showResult(ctx, intent, 'canceled')
       return
     }
     case 'void_authorization': {
       const intent = await createIntent(ctx, {customer, method, amount, currency, capture: 'manual'})
       await confirm(ctx, intent, 'requires_capture')
       await cancel(ctx, intent, 'requested_by_customer')
+      await showResult(ctx, intent, 'canceled')
       return
     }
   }

@@ -44,6 +44,20 @@ export function renderSandboxConfig(spec: SandboxConfigSpec): string {
           `  basePort: ${spec.runtime.basePort}`,
           `  fingerprintKey: ${spec.runtime.fingerprintKey}   # relative to this file's folder`,
         ]),
+    // Short holds so the quickstart's whole shift takes under a minute (production holds are minutes:
+    // payctl.example.yaml), and shares of reads large enough that the quickstart's light load gives
+    // every gate data in each 2-second sample.
+    'shift:',
+    '  steps:',
+    '    - {name: shadow, kind: shadow, readsTargetPercent: 0, shadowPercent: 25, hold: 6s}',
+    '    - {name: reads-25, kind: reads, readsTargetPercent: 25, hold: 6s}',
+    '    - {name: reads-50, kind: reads, readsTargetPercent: 50, hold: 6s}',
+    '    - {name: reads-100, kind: reads, readsTargetPercent: 100, hold: 6s}',
+    '    - {name: write-flip, kind: write-flip, hold: 6s}',
+    '    - {name: observe, kind: observe, hold: 10s}',
+    '  gates:',
+    '    interval: 2s',
+    '    minRequests: 10',
     '',
   ].join('\n')
 }

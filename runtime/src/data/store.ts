@@ -26,6 +26,7 @@ import type {
   PaymentMethodRow,
   PaymentsSql,
   RefundRow,
+  Statement,
   WalletRow,
   WalletTransactionRow,
 } from '../../../src/engines/payments-sql.js'
@@ -36,10 +37,14 @@ export class Queries {
   constructor(
     private readonly q: Queryable,
     private readonly sql: PaymentsSql,
+    /** Where a single-row lookup that found nothing is repeated (see Store.reader); null for none. */
+    private readonly fallback: Queryable | null = null,
   ) {}
 
-  async #one<T>(rows: Promise<T[]>): Promise<T | null> {
-    return (await rows)[0] ?? null
+  async #one<T>(stmt: Statement): Promise<T | null> {
+    const row = (await this.q.query<T>(stmt))[0]
+    if (row !== undefined || this.fallback === null) return row ?? null
+    return (await this.fallback.query<T>(stmt))[0] ?? null
   }
 
   ping(): Promise<unknown[]> {
@@ -50,17 +55,17 @@ export class Queries {
     return this.q.insert(this.sql.insertCustomer(c))
   }
   customer(publicId: string): Promise<CustomerRow | null> {
-    return this.#one(this.q.query<CustomerRow>(this.sql.customerByPublicId(publicId)))
+    return this.#one<CustomerRow>(this.sql.customerByPublicId(publicId))
   }
 
   insertCardMethod(m: NewCardMethod): Promise<string> {
     return this.q.insert(this.sql.insertCardMethod(m))
   }
   paymentMethod(publicId: string): Promise<PaymentMethodRow | null> {
-    return this.#one(this.q.query<PaymentMethodRow>(this.sql.paymentMethodByPublicId(publicId)))
+    return this.#one<PaymentMethodRow>(this.sql.paymentMethodByPublicId(publicId))
   }
   paymentMethodById(id: string): Promise<PaymentMethodRow | null> {
-    return this.#one(this.q.query<PaymentMethodRow>(this.sql.paymentMethodById(id)))
+    return this.#one<PaymentMethodRow>(this.sql.paymentMethodById(id))
   }
   paymentMethods(customerId: string, limit: number): Promise<PaymentMethodRow[]> {
     return this.q.query<PaymentMethodRow>(this.sql.paymentMethodsByCustomer(customerId, limit))
@@ -70,10 +75,10 @@ export class Queries {
     return this.q.insert(this.sql.insertIntent(i))
   }
   intent(publicId: string): Promise<PaymentIntentRow | null> {
-    return this.#one(this.q.query<PaymentIntentRow>(this.sql.intentByPublicId(publicId)))
+    return this.#one<PaymentIntentRow>(this.sql.intentByPublicId(publicId))
   }
   intentForUpdate(publicId: string): Promise<PaymentIntentRow | null> {
-    return this.#one(this.q.query<PaymentIntentRow>(this.sql.intentByPublicIdForUpdate(publicId)))
+    return this.#one<PaymentIntentRow>(this.sql.intentByPublicIdForUpdate(publicId))
   }
   intents(customerId: string, after: {createdAt: Date; id: string} | null, limit: number): Promise<PaymentIntentRow[]> {
     return this.q.query<PaymentIntentRow>(this.sql.intentsByCustomer(customerId, after, limit))
@@ -100,10 +105,10 @@ export class Queries {
     await this.q.execute(this.sql.updateRefund(id, status, connectorRefundId, failureReason, now))
   }
   refund(publicId: string): Promise<RefundRow | null> {
-    return this.#one(this.q.query<RefundRow>(this.sql.refundByPublicId(publicId)))
+    return this.#one<RefundRow>(this.sql.refundByPublicId(publicId))
   }
   async refundedTotal(intentId: string): Promise<string> {
-    const row = await this.#one(this.q.query<{refunded: string | number}>(this.sql.refundedTotal(intentId)))
+    const row = await this.#one<{refunded: string | number}>(this.sql.refundedTotal(intentId))
     return String(row?.refunded ?? '0')
   }
 
@@ -111,10 +116,10 @@ export class Queries {
     await this.q.execute(this.sql.ensureWallet(w))
   }
   wallet(customerId: string): Promise<WalletRow | null> {
-    return this.#one(this.q.query<WalletRow>(this.sql.walletByCustomer(customerId)))
+    return this.#one<WalletRow>(this.sql.walletByCustomer(customerId))
   }
   walletForUpdate(customerId: string): Promise<WalletRow | null> {
-    return this.#one(this.q.query<WalletRow>(this.sql.walletByCustomerForUpdate(customerId)))
+    return this.#one<WalletRow>(this.sql.walletByCustomerForUpdate(customerId))
   }
   async updateWalletBalance(walletId: string, balance: string, expectedVersion: number, now: Date): Promise<boolean> {
     return (await this.q.execute(this.sql.updateWalletBalance(walletId, balance, expectedVersion, now))) === 1
@@ -144,7 +149,7 @@ export class Queries {
     await this.q.execute(this.sql.insertIdempotencyKey(k))
   }
   idempotencyKey(scope: string, key: string): Promise<IdempotencyKeyRow | null> {
-    return this.#one(this.q.query<IdempotencyKeyRow>(this.sql.idempotencyKey(scope, key)))
+    return this.#one<IdempotencyKeyRow>(this.sql.idempotencyKey(scope, key))
   }
   async takeOverIdempotencyKey(scope: string, key: string, staleBefore: Date, now: Date): Promise<boolean> {
     return (await this.q.execute(this.sql.takeOverIdempotencyKey(scope, key, staleBefore, now))) === 1
@@ -177,8 +182,15 @@ export class Store {
     return new Queries(this.router.writer(), this.sql)
   }
 
+  /**
+   * Plain lookups on the side the router picks for the key. When that side does not take writes
+   * (the target while writes are on the source, or the reverse), a single-row lookup that finds
+   * nothing is repeated on the side that does: the object may have been created a moment ago and
+   * not be replicated yet, and answering 404 for it would be wrong.
+   */
   reader(routingKey?: string): Queries {
-    return new Queries(this.router.reader(routingKey), this.sql)
+    const db = this.router.reader(routingKey)
+    return new Queries(db, this.sql, this.router.readFallback?.(db) ?? null)
   }
 
   /** One transaction on the writer. */

@@ -4,7 +4,7 @@
  * parser's message quotes the body, and the body may hold a card number.
  */
 import type {FastifyError, FastifyInstance, FastifyReply, FastifyRequest} from 'fastify'
-import {ApiError} from '../domain/errors.js'
+import {ApiError, WritesUnavailableError} from '../domain/errors.js'
 import type {RuntimeMetrics} from './metrics.js'
 
 export function routeOf(req: FastifyRequest): string {
@@ -13,6 +13,7 @@ export function routeOf(req: FastifyRequest): string {
 
 export function sendError(req: FastifyRequest, reply: FastifyReply, metrics: RuntimeMetrics, error: ApiError): FastifyReply {
   metrics.errors.inc({route: routeOf(req), code: error.code})
+  if (error instanceof WritesUnavailableError) reply.header('Retry-After', String(error.retryAfterSeconds))
   return reply.code(error.status).type('application/json').send(error.toBody())
 }
 

@@ -6,6 +6,11 @@
 import {Counter, Gauge, Histogram, Registry, collectDefaultMetrics} from 'prom-client'
 import type {DbRouter} from '../data/router.js'
 import type {Side} from '../data/db.js'
+import type {AppliedMode, RoutingState} from '../data/routing-state.js'
+import type {ShadowResult} from '../data/shadow.js'
+
+const WRITE_MODES: readonly AppliedMode[] = ['source', 'target', 'paused', 'fenced']
+const SHADOW_RESULTS: readonly ShadowResult[] = ['match', 'mismatch', 'error']
 
 export class RuntimeMetrics {
   readonly registry = new Registry()
@@ -26,8 +31,76 @@ export class RuntimeMetrics {
     registers: [this.registry],
   })
 
+  // payctl's gates read these names (error rate, p99 per side, shadow mismatch rate): keep them
+  readonly gateWait = new Histogram({
+    name: 'payctl_write_gate_wait_seconds',
+    help: 'Time write requests were held at the write gate (paused or fenced) before they were admitted or refused.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  })
+  readonly gateRejected = new Counter({name: 'payctl_write_gate_rejected_total', help: 'Write requests refused with 503 after their hold at the write gate.', registers: [this.registry]})
+  readonly readYourWrites = new Counter({
+    name: 'payctl_read_your_writes_total',
+    help: 'Reads sent to the side that took a write of their key by this instance within the read-your-writes window, where the read percentage would have picked the other side.',
+    registers: [this.registry],
+  })
+  readonly shadowReads = new Counter({name: 'payctl_shadow_reads_total', help: 'Shadow reads by result (match, mismatch after a re-read, error).', labelNames: ['result'] as const, registers: [this.registry]})
+
   constructor(defaults = false) {
     if (defaults) collectDefaultMetrics({register: this.registry})
+    // every series exists from the start, so a rate over it is 0 rather than absent
+    for (const result of SHADOW_RESULTS) this.shadowReads.inc({result}, 0)
+  }
+
+  observeShadow = (result: ShadowResult): void => {
+    this.shadowReads.inc({result})
+  }
+
+  /** Routing gauges read at scrape time from the instance's routing state. */
+  watchRouting(state: RoutingState): void {
+    new Gauge({
+      name: 'payctl_routing_version',
+      help: 'The routing version this instance has fully applied (-1 before the first).',
+      registers: [this.registry],
+      collect() {
+        this.set(state.appliedVersion ?? -1)
+      },
+    })
+    new Gauge({
+      name: 'payctl_writes_mode',
+      help: 'Where this instance sends writes: 1 for the current mode (source, target, paused or fenced), 0 for the others.',
+      labelNames: ['mode'] as const,
+      registers: [this.registry],
+      collect() {
+        const mode = state.mode()
+        for (const m of WRITE_MODES) this.set({mode: m}, m === mode ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: 'payctl_writes_in_flight',
+      help: 'Write requests admitted and not finished.',
+      registers: [this.registry],
+      collect() {
+        this.set(state.snapshot().inFlightWrites)
+      },
+    })
+    new Gauge({
+      name: 'payctl_write_gate_held',
+      help: 'Write requests waiting at the write gate now.',
+      registers: [this.registry],
+      collect() {
+        this.set(state.snapshot().heldWrites)
+      },
+    })
+    new Gauge({
+      name: 'payctl_routing_last_read_age_seconds',
+      help: 'Seconds since this instance last read the routing state (-1 before the first read).',
+      registers: [this.registry],
+      collect() {
+        const age = state.snapshot().lastReadAgeMs
+        this.set(age === null ? -1 : age / 1000)
+      },
+    })
   }
 
   observeQuery = (side: Side, op: string, seconds: number): void => {

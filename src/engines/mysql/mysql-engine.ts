@@ -8,7 +8,7 @@ import {inspect} from 'node:util'
 import mysql, {type Pool, type PoolOptions, type RowDataPacket, type SslOptions} from 'mysql2/promise'
 import {EnvironmentError, InterruptedError, PayctlError, UsageError} from '../../cli/errors.js'
 import {redact} from '../../cli/redact.js'
-import type {ConnectionOptions, Engine, IntrospectOptions, SampleOptions, SampleResult, TableWriteCount} from '../engine.js'
+import type {ConnectionOptions, Engine, IntrospectOptions, SampleOptions, SampleResult, TableWriteCount, WriteFence} from '../engine.js'
 import {describeEndpoint} from '../engine.js'
 import {type ConnectFailure, connectionError, isTlsErrorCode} from '../errors.js'
 import type {SchemaModel, ServerInfo, TableModel} from '../model.js'
@@ -169,6 +169,29 @@ export class MysqlEngine implements Engine {
   #replication: MysqlReplication | null = null
 
   constructor(readonly options: ConnectionOptions) {}
+
+  /**
+   * `read_only`: every session without the READ_ONLY ADMIN privilege (MySQL 8: SUPER or
+   * CONNECTION_ADMIN; MariaDB 10.11: READ_ONLY ADMIN) loses the right to write at once, open
+   * sessions included. payctl's own user needs that privilege to keep writing (reverse replication);
+   * the application's user must not have it, or the fence does not stop it (the runtime's
+   * self-fencing still does).
+   */
+  get fence(): WriteFence {
+    return {
+      description: 'SET GLOBAL read_only = ON',
+      fenceWrites: async () => {
+        await this.execute('SET GLOBAL read_only = ON')
+      },
+      unfenceWrites: async () => {
+        await this.execute('SET GLOBAL read_only = OFF')
+      },
+      writesFenced: async () => {
+        const [row] = await this.query<{ro: number | string}>('SELECT @@GLOBAL.read_only AS ro')
+        return Number(row?.ro ?? 0) === 1
+      },
+    }
+  }
 
   get replication(): ReplicationSupport {
     const query = <T>(sql: string, params?: readonly unknown[]): Promise<T[]> => this.query<T>(sql, params)

@@ -236,6 +236,11 @@ class MysqlVerify implements VerifySupport {
     return (await this.rows(V.readRangeSql(table, rangeBounds(range, where)), rangeParams(range), true)) as unknown[][]
   }
 
+  async readKeys(table: ReplicaTable, keys: readonly unknown[][]): Promise<unknown[][]> {
+    if (keys.length === 0) return []
+    return (await this.rows(V.readKeysSql(table, keys.length), keys.flat(), true)) as unknown[][]
+  }
+
   async countRows(table: ReplicaTable, range: KeyRange | null, where: string | null): Promise<number> {
     const r = range ?? {after: null, through: null}
     const [row] = (await this.rows(V.countRangeSql(table, rangeBounds(r, where)), rangeParams(r), false)) as Array<{n: string | number}>

@@ -86,3 +86,11 @@ export function keyAtSql(table: ReplicaTable, afterLength: number, where: string
 export function countRangeSql(table: ReplicaTable, b: RangeBounds): string {
   return `SELECT COUNT(*) AS n FROM ${mysqlDialect.qualify(table.schema, table.name)}${rangeWhere(table, b)}`
 }
+
+/** The rows with the given keys (`count` of them), in key order: `(k1, k2) IN ((?, ?), ...)`, or `k IN (?, ...)` for one column. */
+export function readKeysSql(table: ReplicaTable, count: number): string {
+  const cols = table.keyColumns.map(q)
+  const one = cols.length === 1 ? '?' : `(${cols.map(() => '?').join(', ')})`
+  const left = cols.length === 1 ? (cols[0] ?? '') : `(${cols.join(', ')})`
+  return `SELECT ${table.columns.map(q).join(', ')} FROM ${mysqlDialect.qualify(table.schema, table.name)} WHERE ${left} IN (${Array.from({length: Math.max(1, count)}, () => one).join(', ')}) ORDER BY ${cols.join(', ')}`
+}

@@ -14,10 +14,23 @@
  * - A coalesced batch that trips a unique key (two rows swapping a unique value within the batch)
  *   is rolled back and applied change by change, in source order.
  * - A DDL event on a captured table stops the loop with a clear error.
+ * - drainTo(P) applies every transaction up to P and none after it, then reports it has drained:
+ *   the routing handover stops one direction exactly at the position the cutover read, so that
+ *   nothing committed after P (by the side that has become the writer) is applied twice.
+ *
+ * Reverse replication (target -> source) writes to the source, while the control store lives on
+ * the target: its position cannot commit in the same transaction as the rows. With the
+ * `checkpoint.afterCommit` option the position is saved after the writer's transaction commits,
+ * so it is at-least-once: after a crash between the commit and the save, the stream resumes from
+ * the older saved position and applies some transactions a second time. That is harmless for the
+ * same reason a resume of the forward stream from an older position is (copier.ts, point 5): every
+ * change is a full-row image written with REPLACE semantics or a delete by key, applied in commit
+ * order, so replaying a contiguous run of them ends in the state the last one leaves; a change
+ * already applied is overwritten by the later ones that follow it in the replay.
  */
 import {EnvironmentError} from '../../cli/errors.js'
 import type {CapturedEvent, CapturePosition, ChangeStream, ReplicaTable, RowChange, TargetWriter} from '../../engines/replication.js'
-import {asError, describePosition, keyText} from '../../engines/replication.js'
+import {asError, comparePositions, describePosition, keyText} from '../../engines/replication.js'
 import type {ReplicationStore, TableCopyState} from '../../control/replication-store.js'
 import {SpillBuffer} from './spill-buffer.js'
 
@@ -26,6 +39,8 @@ export interface ApplierTable {
   source: string
   /** Where its rows go on the target. */
   target: ReplicaTable
+  /** The names the stream's row images use for target.columns, in the same order (default: target.columns). */
+  imageColumns?: readonly string[]
   state: TableCopyState
 }
 
@@ -53,11 +68,21 @@ export interface ApplierOptions {
   waitWhilePaused?: () => Promise<void>
   /** Called after each batch commits. */
   onBatch?: (stats: ApplierStats) => void
+  /**
+   * Save the position after the writer's transaction commits instead of in it (reverse
+   * replication: the control store is not on the writer's server). At-least-once, see the top of
+   * this file. Every table must be replicating: hold and release are refused.
+   */
+  checkpoint?: {afterCommit: (position: CapturePosition) => Promise<void>}
+  /** The side the stream captures, for messages (default: source). */
+  captureSide?: 'source' | 'target'
 }
 
 type Control = {kind: 'hold'; table: string; resolve: (p: CapturePosition) => void; reject: (e: unknown) => void} | {kind: 'release'; table: string; resolve: () => void; reject: (e: unknown) => void}
 
 const READ_AHEAD = 20_000
+/** After-commit checkpoints of batches without changes (the capture side's own unrelated writes): at most this often. */
+const IDLE_CHECKPOINT_MS = 1_000
 
 function isDuplicateKey(err: unknown): boolean {
   const codes: string[] = []
@@ -81,8 +106,14 @@ export class Applier {
   #ended: Error | null = null
   readonly #stats: ApplierStats
   readonly #batchChanges: number
+  /** drainTo's position: nothing after it is applied. */
+  #limit: CapturePosition | null = null
+  readonly #drainWaiters: Array<{resolve: () => void; reject: (e: unknown) => void}> = []
+  #savedPosition: CapturePosition | null = null
+  #savedAtMs = 0
 
   constructor(private readonly o: ApplierOptions) {
+    if (o.checkpoint !== undefined && o.tables.some((t) => t.state !== 'replicating')) throw new Error('after-commit checkpoints need every table replicating')
     for (const t of o.tables) this.#tables.set(t.source, {...t})
     for (const t of o.tables) if (t.state === 'copying' || t.state === 'catching-up') this.#buffers.set(t.source, new SpillBuffer(o.spillDir, t.source))
     this.#batchChanges = o.batchChanges ?? 2_000
@@ -106,6 +137,7 @@ export class Applier {
   hold(table: string): Promise<CapturePosition> {
     return new Promise((resolve, reject) => {
       if (this.#ended !== null) return reject(this.#ended)
+      if (this.o.checkpoint !== undefined) return reject(new Error('tables cannot be held back with after-commit checkpoints'))
       this.#controls.push({kind: 'hold', table, resolve, reject})
       this.#notify()
     })
@@ -115,6 +147,7 @@ export class Applier {
   release(table: string): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.#ended !== null) return reject(this.#ended)
+      if (this.o.checkpoint !== undefined) return reject(new Error('tables cannot be released with after-commit checkpoints'))
       this.#controls.push({kind: 'release', table, resolve, reject})
       this.#notify()
     })
@@ -128,6 +161,35 @@ export class Applier {
   stop(): void {
     this.#stopped = true
     this.#notify()
+  }
+
+  /**
+   * Applies every transaction up to `position` and nothing after it; resolves once there is
+   * nothing left at or before it (applied position >= `position`, or the next transaction is past
+   * it). The loop keeps running (idle) until stop(). Rejects when the loop ends first.
+   */
+  drainTo(position: CapturePosition): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#ended !== null) return reject(this.#ended)
+      this.#limit = position
+      this.#drainWaiters.push({resolve, reject})
+      this.#notify()
+    })
+  }
+
+  /** Whether the next transaction received may be applied (it is not past drainTo's position). */
+  #applicable(): boolean {
+    const head = this.#inbox[0]
+    return head !== undefined && (this.#limit === null || comparePositions(head.position, this.#limit) <= 0)
+  }
+
+  #checkDrained(): void {
+    const limit = this.#limit
+    if (limit === null || this.#drainWaiters.length === 0) return
+    const head = this.#inbox[0]
+    if (comparePositions(this.#stats.position, limit) >= 0 || (head !== undefined && comparePositions(head.position, limit) > 0)) {
+      for (const w of this.#drainWaiters.splice(0)) w.resolve()
+    }
   }
 
   #notify(): void {
@@ -160,7 +222,8 @@ export class Applier {
     try {
       while (!this.#stopped) {
         await this.#handleControls()
-        if (this.#inbox.length > 0) {
+        this.#checkDrained()
+        if (this.#applicable()) {
           await this.o.waitWhilePaused?.()
           if (this.#stopped) break
           await this.#applyBatch()
@@ -171,20 +234,25 @@ export class Applier {
         this.#stats.idleSinceMs ??= Date.now()
         await new Promise<void>((resolve) => {
           this.#wake = resolve
-          if (this.#inbox.length > 0 || this.#controls.length > 0 || this.#stopped || this.#streamDone) this.#notify()
+          if (this.#applicable() || this.#controls.length > 0 || this.#stopped || this.#streamDone || this.#streamError !== null) this.#notify()
         })
       }
     } catch (err) {
       this.#ended = asError(err)
       for (const c of this.#controls.splice(0)) c.reject(err)
+      for (const w of this.#drainWaiters.splice(0)) w.reject(err)
       throw err
     } finally {
       this.#stopped = true
       this.#ended ??= new Error('replication stopped')
       for (const c of this.#controls.splice(0)) c.reject(this.#ended)
+      for (const w of this.#drainWaiters.splice(0)) w.reject(this.#ended)
       await this.o.stream.close()
       await pump
       for (const c of this.#controls.splice(0)) c.reject(this.#ended)
+      // whatever committed last is saved too (best effort: a lost save only means a harmless replay)
+      const checkpoint = this.o.checkpoint
+      if (checkpoint !== undefined && this.#savedPosition !== this.#stats.position) await checkpoint.afterCommit(this.#stats.position).catch(() => undefined)
     }
   }
 
@@ -243,14 +311,16 @@ export class Applier {
     let lastPosition = this.#stats.position
     let lastCommit = this.#stats.lastCommitMs
     let transactions = 0
-    while (this.#inbox.length > 0 && taken < this.#batchChanges) {
+    while (this.#applicable() && taken < this.#batchChanges) {
       const event = this.#inbox[0]
       if (event === undefined) break
       if (event.kind === 'ddl') {
         if (live.length > 0 || transactions > 0) break
-        throw new EnvironmentError('PAYCTL_SOURCE_DDL', `A schema change on the source stopped replication at ${describePosition(event.position)}: ${event.statement.slice(0, 500)}`, {
+        const side = this.o.captureSide ?? 'source'
+        const other = side === 'source' ? 'target' : 'source'
+        throw new EnvironmentError(side === 'source' ? 'PAYCTL_SOURCE_DDL' : 'PAYCTL_TARGET_DDL', `A schema change on the ${side} stopped replication at ${describePosition(event.position)}: ${event.statement.slice(0, 500)}`, {
           actions: [
-            'Apply the same change to the target (payctl provision shows the difference), then run payctl replicate again: it resumes after this statement.',
+            `Apply the same change to the ${other}${side === 'source' ? ' (payctl provision shows the difference)' : ''}, then run payctl replicate again: it resumes after this statement.`,
             'Or, if the table is not part of the migration, exclude it in payctl.yaml (tables.exclude).',
           ],
           data: {position: event.position, statement: event.statement.slice(0, 500)},
@@ -277,16 +347,29 @@ export class Applier {
     this.o.onBatch?.(this.stats)
   }
 
-  /** Writes changes in one transaction (with the position when given), coalesced; in source order when coalescing trips a unique key. */
+  /**
+   * Writes changes in one transaction (with the position when given: in it, or after its commit
+   * with after-commit checkpoints), coalesced; in source order when coalescing trips a unique key.
+   */
   async #write(changes: readonly RowChange[], coalesce: boolean, position?: CapturePosition): Promise<void> {
-    if (changes.length === 0 && position === undefined) return
-    try {
-      await this.#writeOnce(changes, coalesce, position)
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err
-      await this.#writeOnce(changes, false, position, true)
+    const afterCommit = this.o.checkpoint?.afterCommit
+    const inTransaction = afterCommit === undefined ? position : undefined
+    if (changes.length > 0 || inTransaction !== undefined) {
+      try {
+        await this.#writeOnce(changes, coalesce, inTransaction)
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err
+        await this.#writeOnce(changes, false, inTransaction, true)
+      }
     }
     this.#stats.changesApplied += changes.length
+    // Saving after every batch without changes would feed itself: the save is a write on the
+    // captured server, which comes back as one more (empty) transaction to save.
+    if (afterCommit !== undefined && position !== undefined && (changes.length > 0 || Date.now() - this.#savedAtMs >= IDLE_CHECKPOINT_MS)) {
+      await afterCommit(position)
+      this.#savedPosition = position
+      this.#savedAtMs = Date.now()
+    }
   }
 
   async #writeOnce(changes: readonly RowChange[], coalesce: boolean, position: CapturePosition | undefined, oneByOne = false): Promise<void> {
@@ -303,12 +386,13 @@ export class Applier {
     }
   }
 
-  #rowOf(t: ReplicaTable, image: Record<string, unknown>): unknown[] {
-    return t.columns.map((c) => image[c] ?? null)
+  #rowOf(t: ApplierTable, image: Record<string, unknown>): unknown[] {
+    return (t.imageColumns ?? t.target.columns).map((c) => image[c] ?? null)
   }
 
-  #keyOf(t: ReplicaTable, image: Record<string, unknown>): unknown[] {
-    return t.keyColumns.map((c) => image[c] ?? null)
+  #keyOf(t: ApplierTable, image: Record<string, unknown>): unknown[] {
+    const names = t.imageColumns ?? t.target.columns
+    return t.target.keyIndexes.map((i) => image[names[i] ?? ''] ?? null)
   }
 
   async #applyCoalesced(changes: readonly RowChange[]): Promise<void> {
@@ -318,16 +402,15 @@ export class Applier {
       if (t === undefined) continue
       let ops = perTable.get(ch.table)
       if (ops === undefined) perTable.set(ch.table, (ops = new Map<string, {key: unknown[]; row: unknown[] | null}>()))
-      const target = t.target
-      if (ch.before !== null && (ch.after === null || keyText(this.#keyOf(target, ch.before)) !== keyText(this.#keyOf(target, ch.after)))) {
-        const key = this.#keyOf(target, ch.before)
+      if (ch.before !== null && (ch.after === null || keyText(this.#keyOf(t, ch.before)) !== keyText(this.#keyOf(t, ch.after)))) {
+        const key = this.#keyOf(t, ch.before)
         ops.delete(keyText(key))
         ops.set(keyText(key), {key, row: null})
       }
       if (ch.after !== null) {
-        const key = this.#keyOf(target, ch.after)
+        const key = this.#keyOf(t, ch.after)
         ops.delete(keyText(key))
-        ops.set(keyText(key), {key, row: this.#rowOf(target, ch.after)})
+        ops.set(keyText(key), {key, row: this.#rowOf(t, ch.after)})
       }
     }
     for (const [table, ops] of perTable) {
@@ -360,18 +443,17 @@ export class Applier {
     for (const ch of changes) {
       const t = this.#tables.get(ch.table)
       if (t === undefined) continue
-      const target = t.target
-      if (ch.before !== null && (ch.after === null || keyText(this.#keyOf(target, ch.before)) !== keyText(this.#keyOf(target, ch.after)))) {
-        await add(t, 'delete', this.#keyOf(target, ch.before))
+      if (ch.before !== null && (ch.after === null || keyText(this.#keyOf(t, ch.before)) !== keyText(this.#keyOf(t, ch.after)))) {
+        await add(t, 'delete', this.#keyOf(t, ch.before))
       }
       if (ch.after !== null) {
-        const k = `${ch.table}\0${keyText(this.#keyOf(target, ch.after))}`
+        const k = `${ch.table}\0${keyText(this.#keyOf(t, ch.after))}`
         if (seen.has(k)) {
           await flush()
           seen.clear()
         }
         seen.add(k)
-        await add(t, 'upsert', this.#rowOf(target, ch.after))
+        await add(t, 'upsert', this.#rowOf(t, ch.after))
       }
     }
     await flush()

@@ -28,6 +28,8 @@ export class FakePaymentsApi {
   readonly customers = new Set<string>()
   readonly methods = new Map<string, {customer: string; pan: string}>()
   readonly intents = new Map<string, Intent>()
+  /** GETs of routes the fake does not know. */
+  gets = 0
   readonly wallets = new Map<string, number>()
   readonly keys = new Set<string>()
   postsWithoutKey = 0
@@ -53,6 +55,21 @@ export class FakePaymentsApi {
     const body = (req.body === '' ? {} : JSON.parse(req.body)) as Body
     const path = req.path
     let m: RegExpExecArray | null
+    if (req.method === 'GET') {
+      const base = path.split('?')[0] ?? path
+      if ((m = /^\/v1\/payment_intents\/([^/]+)$/.exec(base)) !== null) {
+        const i = this.intents.get(m[1] ?? '')
+        return i === undefined ? err(404, 'resource_missing') : json(res, 200, this.#view(i))
+      }
+      if ((m = /^\/v1\/customers\/([^/]+)\/payment_methods$/.exec(base)) !== null) {
+        const customer = m[1] ?? ''
+        if (!this.customers.has(customer)) return err(404, 'resource_missing')
+        const data = [...this.methods.entries()].filter(([, pm]) => pm.customer === customer).map(([id]) => ({id, object: 'payment_method', customer}))
+        return json(res, 200, {object: 'list', data, has_more: false})
+      }
+      this.gets++
+      return err(404, 'route_not_found')
+    }
     if (req.method !== 'POST') return err(404, 'route_not_found')
 
     if (path === '/v1/customers') {

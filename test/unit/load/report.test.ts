@@ -69,6 +69,12 @@ describe('evaluateThresholds', () => {
     ])
   })
 
+  it('counts failed requests against --max-failed, and a run without requests has no data for it', () => {
+    expect(evaluateThresholds(result({failed: 2}), {maxFailed: 2})).toEqual([{metric: 'requests.failed', value: 2, condition: '<= 2', pass: true}])
+    expect(evaluateThresholds(result({failed: 3}), {maxFailed: 2})).toEqual([{metric: 'requests.failed', value: 3, condition: '<= 2', pass: false}])
+    expect(evaluateThresholds(result({total: 0}), {maxFailed: 0})).toEqual([{metric: 'requests.failed', value: null, condition: '<= 0', pass: false}])
+  })
+
   it('checks only the thresholds given', () => {
     expect(evaluateThresholds(result(), {})).toEqual([])
     expect(thresholdsPassed([])).toBe(true)

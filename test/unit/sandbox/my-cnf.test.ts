@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
+import {validateConfig} from '../../../src/config/validate.js'
 import {renderSandboxConfig} from '../../../src/sandbox/config-file.js'
 import {loadDataSql} from '../../../src/sandbox/loader.js'
 import {cnfValue, type MyCnfSpec, renderMyCnf, SERVER_IDS} from '../../../src/sandbox/my-cnf.js'
@@ -90,7 +91,15 @@ describe('renderSandboxConfig', () => {
       source: {engine: 'mysql', flavor: 'mariadb', host: '127.0.0.1', port: 23306, user: 'payctl', password: 'file:secrets/legacy.password', database: 'payments', tls: {mode: 'disable'}},
       target: {engine: 'mysql', flavor: 'mariadb', host: '127.0.0.1', port: 23307, user: 'payctl', password: 'file:secrets/target.password', database: 'payments', tls: {mode: 'disable'}},
       controlStore: {side: 'target', database: 'payctl_control'},
+      shift: expect.objectContaining({gates: {interval: '2s', minRequests: 10}}) as unknown,
     })
+  })
+
+  it('has a shift section that validates, with short holds and the default step names', () => {
+    const raw = parse(renderSandboxConfig({ports: {legacy: 1, target: 2}, database: 'payments'})) as {shift: {steps: Array<{name: string; hold: string}>}}
+    expect(validateConfig(raw)).toEqual([])
+    expect(raw.shift.steps.map((s) => s.name)).toEqual(['shadow', 'reads-25', 'reads-50', 'reads-100', 'write-flip', 'observe'])
+    expect(raw.shift.steps.every((s) => /^\d+s$/.test(s.hold) && Number.parseInt(s.hold, 10) <= 10)).toBe(true)
   })
 })
 

@@ -26,7 +26,9 @@ export function opsRoutes(app: FastifyInstance, store: Store, metrics: RuntimeMe
 
   app.get('/readyz', async (_req, reply) => {
     if (lifecycle.shuttingDown) return reply.code(503).send({status: 'shutting_down'})
-    const checks = await Promise.all(store.router.sides().map(async (db) => ({side: db.side, ok: await withinDeadline(db.query(store.sql.ping()), READY_TIMEOUT_MS)})))
+    // the sides serving requests now: a target that is not provisioned yet does not make the service unready
+    const sides = store.router.serving?.() ?? store.router.sides()
+    const checks = await Promise.all(sides.map(async (db) => ({side: db.side, ok: await withinDeadline(db.query(store.sql.ping()), READY_TIMEOUT_MS)})))
     const ready = checks.every((c) => c.ok)
     return reply.code(ready ? 200 : 503).send({status: ready ? 'ready' : 'database_unreachable', checks})
   })
