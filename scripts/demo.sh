@@ -21,7 +21,8 @@ payctl load --scenario checkout --rate "${PAYCTL_DEMO_RATE:-20}" --out "$reports
 load=$!
 load_rc=0
 stop_load() {
-  kill -INT "$load" 2>/dev/null || true
+  # SIGTERM: a background job of a non-interactive shell starts with SIGINT ignored
+  kill -TERM "$load" 2>/dev/null || true
   if wait "$load"; then load_rc=0; else load_rc=$?; fi
 }
 trap stop_load EXIT

@@ -101,6 +101,9 @@ async function main(): Promise<void> {
         const rows = await env.control<{n: number}>(`SELECT COUNT(*) AS n FROM payctl_control.replication_tables WHERE state <> 'replicating'`)
         return p.alive && Number(rows[0]?.n) === 0 && (p.lagSeconds ?? 99) < 1
       }, performance.now() + 600_000, 500))) throw new Error('replication did not catch up in 10 minutes')
+      // a verify records where the flip's changed-row check starts
+      const verified = await runCli(['verify'], configPath)
+      if (verified.code !== 0) throw new Error(`payctl verify failed: ${verified.stderr}`)
       const now = await env.routing.current(env.control)
       await env.routing.set(env.control, now.version, {...now.desired, readsTargetPercent: 100, step: 'bench'}, env.actor, env.host, 'bench: reads on the target')
       const results: RateResult[] = []
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
             await new Promise((resolve) => setTimeout(resolve, 1_000))
             try {
               const r = await flipWrites(env, to, {budgetMs, holdMs: 2_000, leaseMs: 1_000, step: 'bench'})
+              await env.cutover.update(env.control, (st) => ({...st, verifiedThrough: r.verifiedThrough}))
               ;(to === 'target' ? toTarget : toSource).push(r.measurement)
               log(`  flip ${i + 1} to the ${to}: ${r.measurement.pauseMs} ms (${Object.entries(r.measurement.phases).map(([k, v]) => `${k} ${v}`).join(', ')})`)
             } catch (err) {

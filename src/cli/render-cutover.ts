@@ -56,7 +56,7 @@ export function renderCutover(o: CutoverOverview): string {
   }
   if (o.audit.length > 0) {
     lines.push('Recent audit entries:')
-    for (const a of o.audit) lines.push(`  ${a.at}  ${a.actor}@${a.host}  ${a.action}${a.reason === null ? '' : `: ${a.reason}`}`)
+    for (const a of o.audit) lines.push(`  ${a.at}  ${a.actor.endsWith(`@${a.host}`) ? a.actor : `${a.actor} (from ${a.host})`}  ${a.action}${a.reason === null ? '' : `: ${a.reason}`}`)
   }
   return lines.join('\n')
 }

@@ -1,6 +1,8 @@
 import {writeFile} from 'node:fs/promises'
 import {Flags} from '@oclif/core'
 import {PayctlCommand} from '../cli/base-command.js'
+import {recordVerified} from '../cutover/overview.js'
+import {withEngine} from '../engines/open.js'
 import {CheckFailedError, UsageError} from '../cli/errors.js'
 import {configFlag, parseNameList} from '../cli/flags.js'
 import {createTaskList} from '../cli/tasks.js'
@@ -49,6 +51,9 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
     const [source, target] = [await resolveConnection('source', loaded), await resolveConnection('target', loaded)]
     let result: VerifyResult | undefined
     const sql: string[] = []
+    // a full verify that finds both sides equal is where the write flip's changed-row check starts
+    const full = only === undefined && flags.where === undefined && flags.sample === undefined && !flags['count-only'] && !flags.repair
+    const startedAt = full ? await withEngine(source, this.signal, (e) => e.replication?.capture.currentPosition() ?? Promise.resolve(null)).catch(() => null) : null
     await createTaskList<object>(
       [
         {
@@ -89,6 +94,7 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
     if (flags.junit !== undefined) await writeFile(flags.junit, renderJunit(result))
     if (flags['dry-run'] && !this.jsonEnabled()) this.out(sql.length > 0 ? sql.join('\n') : '-- nothing to repair')
     else this.out(renderVerifySummary(result))
+    if (result.status === 'equal' && startedAt !== null) await recordVerified(target, loaded.config.controlStore.database, startedAt).catch(() => false)
     if (result.status !== 'equal') {
       throw new CheckFailedError('PAYCTL_VERIFY_DIFFERENT', `${result.totals.different} of ${result.totals.tables} tables differ (${result.totals.rowDiffs} differing rows listed).`, {
         actions: [flags.repair && flags['dry-run'] ? 'Review the SQL above, then run payctl verify --repair to apply it.' : 'Inspect the rows listed; payctl verify --repair --dry-run prints the SQL that makes the target equal the source.'],

@@ -134,14 +134,18 @@ export class CutoverStore {
     }
   }
 
-  /** Takes (or renews) the lease for this process; throws LeaseHeldError when another live holder has it. */
-  async acquire(query: Query, holder: string, ttlMs = LEASE_TTL_MS): Promise<void> {
+  /**
+   * Takes (or renews) the lease for this process; throws LeaseHeldError when another live holder
+   * has it, unless `force` (an on-call's rollback takes it over; the shift that held it notices at
+   * its next renewal and stops before changing routing again).
+   */
+  async acquire(query: Query, holder: string, ttlMs = LEASE_TTL_MS, force = false): Promise<void> {
     const host = hostname()
     await query(`INSERT IGNORE INTO ${this.#table} (id, updated_at) VALUES (?, UTC_TIMESTAMP(6))`, [CUTOVER_ID])
     const current = await this.lease(query)
     const ours = current.holder === holder && current.host === host && current.pid === process.pid
     const free = current.holder === null || (current.expiresInMs ?? -1) < 0 || processGone(current.host, current.pid)
-    if (!ours && !free) throw new LeaseHeldError(current)
+    if (!ours && !free && !force) throw new LeaseHeldError(current)
     // the WHERE repeats what was read: two operators racing both pass the read, only one UPDATE matches
     await query(
       `UPDATE ${this.#table} SET lease_holder = ?, lease_host = ?, lease_pid = ?, lease_until = TIMESTAMPADD(MICROSECOND, ?, UTC_TIMESTAMP(6)), updated_at = UTC_TIMESTAMP(6)` +

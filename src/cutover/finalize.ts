@@ -5,7 +5,9 @@
  * stays fenced (read-only for the application); from here a rollback is a new migration.
  */
 import {EnvironmentError} from '../cli/errors.js'
+import type {CapturePosition} from '../engines/replication.js'
 import {type CutoverEnv, currentRouting, pollUntil} from './env.js'
+import {actedOn, appliedAtLeast, replicationPositions} from '../migrators/replicate/control.js'
 import {replicationProcess} from './flip.js'
 
 export interface FinalizeOptions {
@@ -37,9 +39,36 @@ export async function finalize(env: CutoverEnv, o: FinalizeOptions): Promise<Fin
       actions: ['Run payctl shift-traffic to hold the observe step, or pass --force to finalize anyway.'],
     })
   }
+  const asked = routing.desired.replication.direction === 'none' ? (routing.desired.replication.stopAt ?? null) : null
+  if (asked !== null) {
+    // a finalize already asked for the drain: only wait for it to be done
+    const drained = await finalDrain(env, routing.version, asked, o)
+    if (drained) await env.cutover.update(env.control, (s) => ({...s, status: 'finalized', finalizedAt: new Date().toISOString()}))
+    return {version: routing.version, replicationStopped: drained, alreadyFinalized: false}
+  }
+  const process = await replicationProcess(env)
+  if (!process.alive || process.direction !== 'reverse') {
+    throw new EnvironmentError('PAYCTL_REPLICATION_NOT_RUNNING', `Finalize drains reverse replication into the source before stopping it, but the payctl replicate process ${process.alive ? `runs ${process.direction ?? '?'}` : 'is not running'}.`, {
+      actions: ['Start it (payctl replicate --detach) and let it catch up, then run payctl finalize again.'],
+    })
+  }
   const stopAt = await env.target.replication.capture.currentPosition()
   const version = await env.routing.set(env.control, routing.version, {...routing.desired, replication: {direction: 'none', stopAt}, step: 'finalized'}, env.actor, env.host, `finalize: stop reverse replication${o.reason === null ? '' : ` (${o.reason})`}`)
-  const stopped = await pollUntil(async () => !(await replicationProcess(env)).alive, performance.now() + o.waitMs, 200, o.signal)
-  await env.cutover.update(env.control, (s) => ({...s, status: 'finalized', finalizedAt: new Date().toISOString()}))
-  return {version, replicationStopped: stopped, alreadyFinalized: false}
+  // done only when the process acted on this version with reverse drained through stopAt, and exited
+  const drained = await finalDrain(env, version, stopAt, o)
+  if (drained) await env.cutover.update(env.control, (s) => ({...s, status: 'finalized', finalizedAt: new Date().toISOString()}))
+  return {version, replicationStopped: drained, alreadyFinalized: false}
+}
+
+/** Whether the replicate process acted on the finalize version, drained reverse replication through stopAt, and exited. */
+function finalDrain(env: CutoverEnv, version: number, stopAt: CapturePosition, o: FinalizeOptions): Promise<boolean> {
+  return pollUntil(
+    async () => {
+      const p = await replicationPositions(env.control, env.controlDatabase)
+      return actedOn(p, version) && appliedAtLeast(p, 'reverse', stopAt) && !p.process.alive
+    },
+    performance.now() + o.waitMs,
+    200,
+    o.signal,
+  )
 }

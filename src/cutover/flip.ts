@@ -58,6 +58,10 @@ export interface FlipResult {
 
 const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 
+/** Online rounds of the pre-pause check at most, and the size of a round after which the pause may start. */
+const PRE_CHECK_ROUNDS = 3
+const SMALL_ROUND_ROWS = 2_000
+
 /** Why a flip reverted; the caller turns it into exit 4 with the measurement recorded. */
 export class FlipRevertedError extends CheckFailedError {
   constructor(
@@ -114,26 +118,56 @@ export async function flipWrites(env: CutoverEnv, to: WriteSide, o: FlipOptions)
     })
   }
   const pairs = await env.pairs()
+  if (to === 'target') {
+    // writes on a target that is still missing rows could never be rolled back (reverse
+    // replication cannot start before the copy ends)
+    const copying = await env.control<{table_name: unknown; state: unknown}>(
+      `SELECT table_name, state FROM ${q(env.controlDatabase)}.${q('replication_tables')} WHERE run_id = 'forward' AND state <> 'replicating'`,
+    )
+    if (copying.length > 0) {
+      throw new EnvironmentError('PAYCTL_COPY_INCOMPLETE', `The full load is not finished (${copying.map((r) => `${String(r.table_name)}: ${String(r.state)}`).join(', ')}): writes cannot move to the target yet.`, {
+        actions: ['Let payctl replicate finish the copy (payctl status shows it), then flip.'],
+      })
+    }
+  }
+  // the direction that starts at the flip must be able to capture its side, or there is no way back
+  await toSide.replication.capture.checkPrerequisites(pairs.map((p) => (to === 'target' ? p.targetModel : p.model)))
 
-  // Before the pause: the rows changed since the last check, compared while writes still flow.
+  // Before the pause: the rows changed since the last check, compared while writes still flow, in
+  // rounds until a round is small, so the pause itself only compares the last moment's rows.
   // Checked through: on the source, what the last verify or flip recorded; on the target, its
   // position when writes moved there (every target change since then is checked at the flip back).
   const state = await env.cutover.state(env.control)
-  const mark = await fromSide.replication.capture.currentPosition()
-  const since = from === 'source' ? state.verifiedThrough : (v0.desired.replication.from ?? null)
+  let since = from === 'source' ? state.verifiedThrough : (v0.desired.replication.from ?? null)
+  if (since === null) {
+    throw new EnvironmentError('PAYCTL_FLIP_NOT_VERIFIED', `No checked position is recorded for the ${from}: the flip compares only the rows changed since the last verify, and there was none.`, {
+      actions: ['Run payctl verify (with replication running; it records where it checked from), then flip again.'],
+    })
+  }
+  let mark = await fromSide.replication.capture.currentPosition()
   let rowsChecked = 0
-  if (since !== null && since.kind === mark.kind) {
+  for (let round = 0; round < PRE_CHECK_ROUNDS; round++) {
+    if (since.kind !== mark.kind) break
     const until = performance.now() + (o.recheckMs ?? 30_000)
     const keys = await changedKeys(fromSide, pairs, since, mark, until, stream)
+    if (!keys.complete) {
+      throw new CheckFailedError('PAYCTL_FLIP_CHECK_INCOMPLETE', `Reading the ${from}'s changes from ${describePosition(since)} to ${describePosition(mark)} did not finish in ${Math.round((o.recheckMs ?? 30_000) / 1000)} s; writes were not paused.`, {
+        actions: ['Run payctl verify (it moves the checked position forward), then flip again.'],
+      })
+    }
     const check = await compareKeys(env.source, env.target, pairs, keys, {captureSide: fromSide, waitApplied: (p) => waitApplied(env, stream, p, performance.now() + (o.recheckMs ?? 30_000), o.signal)})
     rowsChecked += check.rowsChecked
     emit({kind: 'pre-check', rowsChecked: check.rowsChecked, differences: check.diffs.length})
     if (check.diffs.length > 0) {
       const first = check.diffs[0]
       throw new CheckFailedError('PAYCTL_FLIP_ROWS_DIFFER', `${check.diffs.length} rows changed since the last check differ between source and target (first: ${first?.table} ${JSON.stringify(first?.key)} ${first?.kind}); writes were not paused.`, {
-        actions: ['Run payctl verify to see every difference (and --repair to fix the target), then flip again.'],
+        actions: ['Run payctl verify to see every difference, then flip again.'],
       })
     }
+    const small = check.rowsChecked <= SMALL_ROUND_ROWS
+    since = mark
+    mark = await fromSide.replication.capture.currentPosition()
+    if (small) break
   }
 
   const phases: Record<string, number> = {}
@@ -151,6 +185,7 @@ export async function flipWrites(env: CutoverEnv, to: WriteSide, o: FlipOptions)
   t = start
   emit({kind: 'paused', version: v1})
   let fenced = false
+  let unfenced = false
   let flipped: number | null = null
   const measure = (outcome: FlipMeasurement['outcome'], reason: string | null): FlipMeasurement => ({
     direction: to === 'target' ? 'to-target' : 'to-source',
@@ -166,12 +201,14 @@ export async function flipWrites(env: CutoverEnv, to: WriteSide, o: FlipOptions)
     throw new Error(reason)
   }
   try {
-    const acks = await waitForAcks(env, v1, o.leaseMs, deadline, o.signal)
+    // an instance cut off before it read v+1 fences itself on the lease it last read (v0's)
+    const acks = await waitForAcks(env, v1, Math.max(o.leaseMs, v0.desired.leaseMs), deadline, o.signal)
     if (acks.missing.length > 0) fail(`runtime instances ${acks.missing.join(', ')} did not acknowledge the pause within the ${o.budgetMs} ms budget`)
     lap('acknowledged')
     if (from === 'source' && env.source.engine.fence !== undefined) {
-      await env.source.engine.fence.fenceWrites()
+      // SET GLOBAL read_only waits for open write transactions: bounded by the budget like the rest
       fenced = true
+      await beforeDeadline(env.source.engine.fence.fenceWrites(), deadline, 'fencing the source')
       lap('fenced')
     }
     // P: nothing writes the old side any more. Its changes since the mark are read first, so the
@@ -192,6 +229,7 @@ export async function flipWrites(env: CutoverEnv, to: WriteSide, o: FlipOptions)
     }
     lap('checked')
     if (to === 'source' && env.source.engine.fence !== undefined) {
+      unfenced = true
       await env.source.engine.fence.unfenceWrites()
       lap('unfenced')
     }
@@ -215,23 +253,59 @@ export async function flipWrites(env: CutoverEnv, to: WriteSide, o: FlipOptions)
     return {measurement, verifiedThrough: to === 'target' ? stopAt : startAt, version: flipped}
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
-    const reverted = await revertPause(env, v1, v0, fenced && from === 'source', reason)
+    // the flip version may have committed even though its answer was lost: then the flip happened
+    const now = await currentRouting(env).catch(() => null)
+    if (now !== null && now.version > v1 && now.desired.writes === to) {
+      flipped = now.version
+      const measurement = measure('flipped', null)
+      emit({kind: 'flipped', version: now.version, pauseMs: measurement.pauseMs})
+      return {measurement, verifiedThrough: to === 'target' ? (now.desired.replication.stopAt ?? mark) : (now.desired.replication.from ?? mark), version: now.version}
+    }
+    let reverted: number
+    try {
+      reverted = await revertPause(env, v1, v0, reason)
+    } catch (revertError) {
+      throw new EnvironmentError('PAYCTL_FLIP_REVERT_FAILED', `The write flip to the ${to} failed (${reason}) and putting writes back failed too (${revertError instanceof Error ? revertError.message : String(revertError)}): writes are PAUSED at routing version ${v1}${fenced ? ', the source is fenced' : ''}.`, {
+        actions: ['Run payctl rollback as soon as the control store answers: it restores the routing from before the pause.'],
+      })
+    }
+    // the fence follows where writes are now: lifted once writes are back on the source, set again
+    // when a flip back put writes back on the target
+    const after = await currentRouting(env).catch(() => null)
+    if (fenced && from === 'source' && after?.desired.writes === 'source') await env.source.engine.fence?.unfenceWrites().catch(() => undefined)
+    if (unfenced && from === 'target' && after?.desired.writes === 'target') await env.source.engine.fence?.fenceWrites().catch(() => undefined)
     emit({kind: 'reverted', version: reverted, reason})
     const measurement = measure('reverted', reason)
     throw new FlipRevertedError(`The write flip to the ${to} was reverted: ${reason}. Writes are on the ${from} again (routing version ${reverted}).`, measurement)
   }
 }
 
+/** Rejects once `deadline` (performance.now() ms) passes before the promise settles. */
+function beforeDeadline<T>(p: Promise<T>, deadline: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not finish within the pause budget`)), Math.max(0, deadline - performance.now()))
+    p.then(
+      (v) => {
+        clearTimeout(timer)
+        resolve(v)
+      },
+      (e: unknown) => {
+        clearTimeout(timer)
+        reject(e instanceof Error ? e : new Error(String(e)))
+      },
+    )
+  })
+}
+
 /**
- * Puts writes back where they were before a pause: lifts the fence when this flip set it, and
- * writes a new version equal to the one before the pause. Retried: it must not give up while the
- * instances hold requests.
+ * Puts writes back where they were before a pause: a new version equal to the one before the
+ * pause, written only while the paused version is still the newest (compare-and-set). Retried: it
+ * must not give up while the instances hold requests. The fence is the caller's, after this.
  */
-export async function revertPause(env: CutoverEnv, pausedVersion: number, before: RoutingVersion, unfence: boolean, reason: string): Promise<number> {
+export async function revertPause(env: CutoverEnv, pausedVersion: number, before: RoutingVersion, reason: string): Promise<number> {
   let lastError: unknown = null
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
-      if (unfence) await env.source.engine.fence?.unfenceWrites()
       const now = await currentRouting(env)
       if (now.version !== pausedVersion && now.desired.writes !== 'paused') return now.version
       return await env.routing.set(env.control, now.version, before.desired, env.actor, env.host, `write flip reverted: ${reason}`)

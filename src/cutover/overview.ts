@@ -9,7 +9,7 @@ import {instanceLive, type Query, type RoutingDesired, RoutingStore, type Shadow
 import type {ConnectionOptions} from '../engines/engine.js'
 import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
 import {withEngine} from '../engines/open.js'
-import {valueText} from '../engines/replication.js'
+import {type CapturePosition, valueText} from '../engines/replication.js'
 
 export interface InstanceView {
   instance: string
@@ -95,6 +95,30 @@ export function cutoverOverview(target: ConnectionOptions, database: string): Pr
     const writer = await replication.openWriter()
     try {
       return await readCutoverOverview((sql, p) => writer.query(sql, p), database)
+    } finally {
+      await writer.close()
+    }
+  })
+}
+
+/**
+ * Records a verify that found both sides equal as the flip's starting point: rows the source
+ * changed before `position` (taken before the verify read anything) are checked. Only while writes
+ * are on the source; returns whether it was recorded.
+ */
+export function recordVerified(target: ConnectionOptions, database: string, position: CapturePosition): Promise<boolean> {
+  return withEngine(target, undefined, async (engine) => {
+    const replication = engine.replication
+    if (replication === undefined) return false
+    const present = new Set((await engine.introspect({database})).tables.map((t) => t.name))
+    if (!present.has('cutover_state') || !present.has('routing_state')) return false
+    const writer = await replication.openWriter()
+    try {
+      const query: Query = (sql, p) => writer.query(sql, p)
+      const routing = await new RoutingStore(database).current(query)
+      if (routing.desired.writes !== 'source') return false
+      await new CutoverStore(database).update(query, (s) => ({...s, verifiedThrough: position}))
+      return true
     } finally {
       await writer.close()
     }

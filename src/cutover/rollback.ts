@@ -42,9 +42,14 @@ export async function rollback(env: CutoverEnv, o: RollbackOptions): Promise<Rol
   let result: RollbackResult
   if (d.writes === 'target') {
     const process = await replicationProcess(env)
-    if (!process.alive || process.direction !== 'reverse') {
-      throw new EnvironmentError('PAYCTL_REPLICATION_NOT_RUNNING', `Rolling back after the flip needs reverse replication running (the payctl replicate process ${process.alive ? `runs ${process.direction ?? '?'}` : 'is not running'}): the source must receive every write the target took.`, {
-        actions: ['Start it with payctl replicate --detach (it resumes reverse replication where it stopped), then run payctl rollback again.'],
+    if (!process.alive) {
+      throw new EnvironmentError('PAYCTL_REPLICATION_NOT_RUNNING', 'Rolling back after the flip needs reverse replication running (the payctl replicate process is not running): the source must receive every write the target took.', {
+        actions: ['Start it with payctl replicate --detach (it resumes reverse replication where it stopped; its log says why it stopped), then run payctl rollback again.'],
+      })
+    }
+    if (process.direction !== 'reverse') {
+      throw new EnvironmentError('PAYCTL_REPLICATION_SWITCHING', `payctl replicate has not switched to reverse replication yet (it runs ${process.direction ?? '?'}): the flip's direction switch is still in progress.`, {
+        actions: ['Run payctl rollback again in a few seconds; payctl status shows the direction. If it stays forward, its log (.payctl/replicate.log) says why.'],
       })
     }
     let flip: FlipMeasurement
@@ -62,10 +67,14 @@ export async function rollback(env: CutoverEnv, o: RollbackOptions): Promise<Rol
     result = {from: 'writes', version, flip, acknowledged: []}
   } else if (d.writes === 'paused') {
     const before = d.pausedFrom ?? 'source'
-    if (before === 'source') await env.source.engine.fence?.unfenceWrites()
+    // writes going back to the target: the source must be fenced again first (the flip back may
+    // have lifted the fence before it died); going back to the source, the fence is lifted only
+    // once the routing change has won
+    if (before === 'target') await env.source.engine.fence?.fenceWrites()
     const next: RoutingDesired = {...d, writes: before, ...(before === 'source' ? {readsTargetPercent: 0, shadowPercent: 0} : {}), step: 'rollback'}
     delete next.pausedFrom
     const version = await env.routing.set(env.control, now.version, next, env.actor, env.host, `rollback of an unfinished write pause: ${reason}`)
+    if (before === 'source') await env.source.engine.fence?.unfenceWrites()
     o.onEvent?.({kind: 'routing', version, what: `writes back on the ${before}`})
     result = {from: 'paused', version, flip: null, acknowledged: []}
     if (before === 'target') {

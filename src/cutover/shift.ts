@@ -16,7 +16,7 @@ import {CheckFailedError, EnvironmentError, UsageError} from '../cli/errors.js'
 import type {ShiftConfig, ShiftStep} from '../config/index.js'
 import {findShiftStep} from '../config/shift.js'
 import {type CutoverState, type FlipMeasurement, LeaseHeldError, type ShiftFailure} from '../control/cutover-store.js'
-import type {RoutingDesired} from '../control/routing-store.js'
+import type {RoutingDesired, RoutingVersion} from '../control/routing-store.js'
 import {type CutoverEnv, currentRouting, waitForAcks} from './env.js'
 import {type FlipEvent, flipWrites, FlipRevertedError, replicationProcess} from './flip.js'
 import {httpScraper, type ReplicationLag, scrapeTargets, TrafficSampler} from './gates.js'
@@ -58,35 +58,66 @@ export interface ShiftResult {
   routingVersion: number
 }
 
-const LEASE_RENEW_MS = 5_000
+const LEASE_RENEW_MS = 3_000
 
 export async function shiftTraffic(env: CutoverEnv, o: ShiftOptions): Promise<ShiftResult> {
   const steps = o.shift.steps
   const last = o.to === undefined ? steps.length - 1 : findShiftStep(steps, o.to).index
+  return withLease(env, false, (lease) => run(env, o, steps, last, lease))
+}
+
+export interface LeaseHandle {
+  /** Throws when this process no longer holds the lease (another operator took it over). */
+  check(): void
+}
+
+/**
+ * Runs fn under the operator lease, renewed every few seconds. A renewal that finds another holder
+ * (a rollback with --force took it) marks the lease lost: fn's next check() stops it before it
+ * changes routing again.
+ */
+export async function withLease<T>(env: CutoverEnv, force: boolean, fn: (lease: LeaseHandle) => Promise<T>): Promise<T> {
   try {
-    await env.cutover.acquire(env.control, env.actor)
+    await env.cutover.acquire(env.control, env.actor, undefined, force)
   } catch (err) {
     if (err instanceof LeaseHeldError) {
-      throw new EnvironmentError('PAYCTL_SHIFT_LEASE_HELD', err.message, {actions: ['Wait for that shift to finish, or watch it with payctl status. A crashed holder\'s lease expires by itself.']})
+      throw new EnvironmentError('PAYCTL_SHIFT_LEASE_HELD', err.message, {
+        actions: ['Wait for it, or watch it with payctl status; a crashed holder\'s lease expires by itself. payctl rollback --force takes the lease over (that shift then stops before its next routing change).'],
+      })
     }
     throw err
   }
+  let lost: Error | null = null
   let renewing = Promise.resolve()
   const renew = setInterval(() => {
-    renewing = env.cutover.acquire(env.control, env.actor).catch(() => undefined)
+    renewing = env.cutover.acquire(env.control, env.actor).catch((err: unknown) => {
+      if (err instanceof LeaseHeldError) lost ??= err
+    })
   }, LEASE_RENEW_MS)
+  const lease: LeaseHandle = {
+    check: () => {
+      if (lost !== null) {
+        throw new EnvironmentError('PAYCTL_SHIFT_LEASE_LOST', `Another operator took over the traffic shift (${lost.message}); this one stopped without changing routing again.`, {
+          actions: ['payctl status shows what they did.'],
+        })
+      }
+    },
+  }
   try {
-    return await run(env, o, steps, last)
+    return await fn(lease)
   } finally {
     clearInterval(renew)
     await renewing
-    await env.cutover.release(env.control, env.actor).catch(() => undefined)
+    if (lost === null) await env.cutover.release(env.control, env.actor).catch(() => undefined)
   }
 }
 
-async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[], last: number): Promise<ShiftResult> {
+async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[], last: number, lease: LeaseHandle): Promise<ShiftResult> {
   const emit = (e: ShiftEvent): void => o.onEvent?.(e)
   const results: ShiftResult['steps'] = []
+  // --promote approves one thing, in the first step this run takes: the write flip, or going on
+  // past that step's inconclusive hold (set below, once the first step is known)
+  let promote = false
   let state = await env.cutover.state(env.control)
   const names = steps.map((s) => s.name)
   const routing = await currentRouting(env)
@@ -118,6 +149,8 @@ async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[]
     // the routing says the flip happened (a shift whose state was lost, or steps renamed since): continue after the flip
     index = steps.findIndex((s) => s.kind === 'write-flip') + 1
   }
+  promote = o.promote
+  const promoted = steps[index]?.name ?? null
   state = {...state, steps: names, completed: index - 1, status: 'shifting', failure: fresh ? null : state.failure}
   await env.cutover.save(env.control, state)
 
@@ -128,16 +161,29 @@ async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[]
     return p.direction === 'reverse' ? {forwardSeconds: null, reverseSeconds: p.reverseLagSeconds ?? p.lagSeconds} : {forwardSeconds: p.lagSeconds, reverseSeconds: null}
   }
   let flip: FlipMeasurement | null = null
+  // the routing version this shift last wrote (or found): anyone else's change stops the shift
+  let expected = routing.version
+  const guard = async (): Promise<RoutingVersion> => {
+    lease.check()
+    const now = await currentRouting(env)
+    if (now.version !== expected) {
+      throw new EnvironmentError('PAYCTL_SHIFT_ROUTING_CHANGED', `The routing changed under this shift: version ${now.version} by ${now.createdBy} (${now.reason ?? 'no reason given'}); it stopped without changing routing.`, {
+        actions: ['payctl status shows the routing now; run payctl shift-traffic again to continue from there.'],
+      })
+    }
+    return now
+  }
 
   for (; index <= last && index < steps.length; index++) {
     const step = steps[index]
     if (step === undefined) break
     emit({kind: 'step-start', step, index, of: steps.length})
+    const now = await guard()
+    if (step.name !== promoted) promote = false
     state = await env.cutover.update(env.control, (s) => ({...s, current: step.name, status: 'shifting'}))
-    const now = await currentRouting(env)
 
     if (step.kind === 'write-flip' && now.desired.writes !== 'target') {
-      if (!o.yes && !o.promote) {
+      if (!o.yes && !promote) {
         await env.cutover.update(env.control, (s) => ({...s, status: 'waiting-for-approval', current: step.name}))
         emit({kind: 'step-end', step: step.name, result: null, note: 'waiting for approval of the write flip'})
         return {status: 'waiting-for-approval', steps: results, next: step.name, waitingForApproval: true, flip: null, failure: null, routingVersion: now.version}
@@ -155,6 +201,8 @@ async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[]
           onEvent: (event) => emit({kind: 'flip', event}),
         })
         flip = r.measurement
+        expected = r.version
+        if (!o.yes) promote = false
         await recordFlip(env, r.measurement)
         state = await env.cutover.update(env.control, (s) => ({...s, status: 'flipped', verifiedThrough: r.verifiedThrough}))
       } catch (err) {
@@ -169,6 +217,7 @@ async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[]
       const wanted: RoutingDesired = {...now.desired, readsTargetPercent: now.desired.writes === 'target' ? 100 : step.readsTargetPercent, shadowPercent: step.shadowPercent, step: step.name}
       if (wanted.readsTargetPercent !== now.desired.readsTargetPercent || wanted.shadowPercent !== now.desired.shadowPercent || wanted.step !== now.desired.step) {
         const version = await env.routing.set(env.control, now.version, wanted, env.actor, env.host, `shift step ${step.name}${o.reason === null ? '' : ` (${o.reason})`}`)
+        expected = version
         emit({kind: 'routing', version, desired: wanted})
         const acks = await waitForAcks(env, version, wanted.leaseMs, performance.now() + Math.max(5_000, wanted.leaseMs * 5), o.signal)
         if (acks.missing.length > 0) {
@@ -198,6 +247,7 @@ async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[]
     if (result.outcome === 'fail') {
       let rolledBackTo: number | null = null
       if (!flipped) {
+        await guard()
         const r = await rollback(env, {budgetMs: o.shift.writeFlip.pauseBudgetMs, holdMs: o.shift.writeFlip.holdMs, leaseMs: o.shift.writeFlip.leaseMs, reason: `gate failed in step ${step.name}: ${result.reason}`})
         rolledBackTo = r.version
         emit({kind: 'rolled-back', version: r.version, reason: result.reason})
@@ -211,13 +261,14 @@ async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[]
         data: {step: step.name, gates: result.deciding},
       })
     }
-    if (result.outcome === 'inconclusive' && !o.promote) {
+    if (result.outcome === 'inconclusive' && !promote) {
       await env.cutover.update(env.control, (s) => ({...s, status: 'waiting-for-approval', current: step.name, lastGates: result.deciding}))
       throw new CheckFailedError('PAYCTL_GATE_INCONCLUSIVE', `Step ${step.name} is inconclusive: ${result.reason} The routing stays as it is.`, {
         actions: ['Make sure the runtime has traffic and replication runs, then run payctl shift-traffic again to hold the step; --promote goes on without a verdict, --abort rolls reads back.'],
         data: {step: step.name, gates: result.deciding},
       })
     }
+    if (result.outcome === 'inconclusive') promote = false
     state = await env.cutover.update(env.control, (s) => ({...s, completed: index, current: null, status: flipped ? 'flipped' : 'shifting'}))
   }
   const done = state.completed >= steps.length - 1

@@ -24,7 +24,7 @@ import {type MigrationRun, MigrationStore} from '../control/migration-store.js'
 import {type CutoverEnv, openCutoverEnv, pollUntil} from '../cutover/env.js'
 import {finalize, type FinalizeResult} from '../cutover/finalize.js'
 import {replicationProcess} from '../cutover/flip.js'
-import {type ShiftEvent, type ShiftResult, shiftTraffic} from '../cutover/shift.js'
+import {type ShiftEvent, type ShiftResult, shiftTraffic, withLease} from '../cutover/shift.js'
 import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
 import {describePosition} from '../engines/replication.js'
 import type {VerifyResult} from '../validators/types.js'
@@ -213,7 +213,7 @@ export class MigrateSession {
   }
 
   async finalize(): Promise<FinalizeResult> {
-    const r = await finalize(this.env, {force: false, reason: 'payctl migrate --finalize', waitMs: 60_000, ...(this.o.signal === undefined ? {} : {signal: this.o.signal})})
+    const r = await withLease(this.env, false, () => finalize(this.env, {force: false, reason: 'payctl migrate --finalize', waitMs: 60_000, ...(this.o.signal === undefined ? {} : {signal: this.o.signal})}))
     this.summary.finalized = r
     return r
   }

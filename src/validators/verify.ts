@@ -21,6 +21,7 @@ import {dirname} from 'node:path'
 import {EnvironmentError, PayctlError, UsageError} from '../cli/errors.js'
 import {startMemoryGovernor} from '../cli/memory.js'
 import type {TableMatcher} from '../config/tables.js'
+import {RoutingStore} from '../control/routing-store.js'
 import {replicateAlive, ReplicationStore} from '../control/replication-store.js'
 import type {ConnectionOptions, Engine} from '../engines/engine.js'
 import type {ColumnModel, TableModel} from '../engines/model.js'
@@ -156,6 +157,7 @@ async function run(o: VerifyOptions, source: Side, target: Side): Promise<Verify
   await target.verify.prepare?.()
 
   const online = await replicationWatch(target, o.controlDatabase)
+  if (o.repair && !o.dryRun) await refuseRepairAfterFlip(target, o.controlDatabase)
   if (o.repair && !o.dryRun && online.running) {
     // a repair writes source rows read a moment ago; replication applying a newer image meanwhile would be undone
     throw new EnvironmentError('PAYCTL_REPAIR_WHILE_REPLICATING', 'payctl replicate is running: a repair now could overwrite a change replication applies at the same moment.', {
@@ -516,6 +518,29 @@ export function diffRows(ctx: Pick<TableContext, 'pair' | 'sourceColumns' | 'fam
     out.push({table: pair.source.name, key: keyRecord(t.canon), kind: 'missing-in-source', columns: [], sourceRow: null, targetKey: pair.source.keyIndexes.map((i) => t.row[i])})
   }
   return out
+}
+
+/**
+ * A repair makes the target equal the source. Once writes have moved to the target (or are paused
+ * for a flip), the target holds the newest rows and the source follows it through reverse
+ * replication: target := source would delete or revert live payments, and reverse replication would
+ * then carry that loss back to the source. Refused unless writes are on the source and replication
+ * runs forward.
+ */
+async function refuseRepairAfterFlip(target: Side, controlDatabase: string): Promise<void> {
+  const control = await target.engine.introspect({database: controlDatabase})
+  if (!control.tables.some((t) => t.name === 'routing_state')) return
+  const writer = await target.replication.openWriter()
+  try {
+    const routing = await new RoutingStore(controlDatabase).current((sql, p) => writer.query(sql, p))
+    if (routing.desired.writes !== 'source' || routing.desired.replication.direction !== 'forward') {
+      throw new EnvironmentError('PAYCTL_REPAIR_AFTER_FLIP', `Writes are ${routing.desired.writes === 'paused' ? 'paused for a write flip' : `on the ${routing.desired.writes}`} (routing version ${routing.version}): the target holds the newest rows, and --repair (target := source) would undo live writes.`, {
+        actions: ['Run payctl verify without --repair to see the differences; roll back first (payctl rollback) if the source must become the reference again.'],
+      })
+    }
+  } finally {
+    await writer.close()
+  }
 }
 
 /** Target := source for the differing rows; returns how many rows the statements cover. */

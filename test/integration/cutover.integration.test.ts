@@ -240,4 +240,25 @@ describe('zero-downtime cutover', () => {
     expect(verified.code, verified.stdout).toBe(0)
     proxy.setMode('pass')
   })
+
+  test('finalize refuses before the observe step passed, then with --force drains reverse replication into the source and stops it', async () => {
+    const refused = await cli(['finalize'])
+    expect(refused.code, refused.stderr).toBe(3)
+    expect(refused.stderr).toMatch(/observe step has not passed/)
+    // a last write on the target must reach the source before reverse replication stops
+    const [a] = urls()
+    const email = `last-${randomUUID()}@example.com`
+    const created = await fetch(`${a}/v1/customers`, {method: 'POST', headers: {'content-type': 'application/json', 'idempotency-key': randomUUID()}, body: JSON.stringify({email, name: 'Last Writer'})})
+    expect(created.status).toBe(200)
+    const done = await cli(['finalize', '--force', '--reason', 'integration test'])
+    expect(done.code, done.stderr + done.stdout).toBe(0)
+    expect(done.stdout).toMatch(/drained into the source and stopped/)
+    const [onSource] = await source.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM customers WHERE email = ?', [email])
+    expect(Number(onSource[0]?.n)).toBe(1)
+    const status = JSON.parse((await cli(['status', '--json'])).stdout) as {result: {replication: {running: boolean}; cutover: {shift: {status: string}; routing: {desired: {replication: {direction: string}}}}}}
+    expect(status.result.replication.running).toBe(false)
+    expect(status.result.cutover.shift.status).toBe('finalized')
+    expect(status.result.cutover.routing.desired.replication.direction).toBe('none')
+    expect((await cli(['finalize'])).stdout).toMatch(/Already finalized/)
+  })
 })

@@ -89,6 +89,8 @@ export class RoutingState {
   #desired: RoutingDesired = INITIAL_ROUTING
   #applied: number | null = null
   #lastReadAt: number | null = null
+  /** Null until heartbeats count (the control store's tables exist); then when the last successful one was sent. */
+  #heartbeats: {lastAt: number | null} | null = null
   readonly #inFlight = new Set<WriteTicket>()
   #held: Held[] = []
   #onApplied: (version: number) => void = () => undefined
@@ -115,10 +117,31 @@ export class RoutingState {
     return this.#desired
   }
 
-  /** True before the first successful read, and when the last one was sent more than leaseMs ago. */
+  /**
+   * True before the first successful read, when the last one was sent more than leaseMs ago, and
+   * (once the control store exists) when no heartbeat succeeded within leaseMs: payctl takes an
+   * instance whose heartbeat is older than its lease plus a grace for gone, so an instance that can
+   * read but not heartbeat must stop writing too, or payctl would flip without it while it writes.
+   */
   get fenced(): boolean {
     if (this.#lastReadAt === null) return true
-    return this.#clock.now() - this.#lastReadAt > this.#desired.leaseMs
+    const now = this.#clock.now()
+    if (now - this.#lastReadAt > this.#desired.leaseMs) return true
+    const hb = this.#heartbeats
+    return hb !== null && (hb.lastAt === null || now - hb.lastAt > this.#desired.leaseMs)
+  }
+
+  /** From now on a heartbeat must succeed within every lease (the control store's tables exist). */
+  requireHeartbeats(): void {
+    this.#heartbeats ??= {lastAt: null}
+  }
+
+  /** A heartbeat sent at `sentAt` (clock time) was written. */
+  heartbeatSucceeded(sentAt: number): void {
+    const hb = (this.#heartbeats ??= {lastAt: null})
+    const wasFenced = this.fenced
+    hb.lastAt = hb.lastAt === null ? sentAt : Math.max(hb.lastAt, sentAt)
+    if (wasFenced && !this.fenced) this.#releaseHeld()
   }
 
   /**

@@ -196,8 +196,12 @@ export class RoutingPoller {
     this.#logFence()
     if (!ok || !tableExists || this.#stopped) return
     const applied = state.appliedVersion
+    const detail = this.heartbeatDetail()
+    state.requireHeartbeats()
+    const heartbeatSentAt = this.#clock.now()
     try {
-      await this.#store.heartbeat(this.#o.query, this.#o.instanceId, this.#o.host, this.#o.pid, applied, this.heartbeatDetail())
+      await this.#store.heartbeat(this.#o.query, this.#o.instanceId, this.#o.host, this.#o.pid, applied, detail)
+      state.heartbeatSucceeded(heartbeatSentAt)
       // the version applied during this tick is published: no extra tick for it
       if (state.appliedVersion === applied) this.#again = false
       if (this.#heartbeatProblem !== null) logger.info('heartbeat published again')

@@ -146,6 +146,25 @@ describe('RoutingState fencing', () => {
     expect(held.ticket).toMatchObject({side: 'source', held: true, waitedMs: 300})
   })
 
+  it('fences itself when reads succeed but no heartbeat did within leaseMs (payctl would take it for gone), and lifts the fence on the next heartbeat', async () => {
+    const {clock, state, read} = setup()
+    read(1, {writes: 'source', leaseMs: 1000, holdMs: 5000})
+    state.requireHeartbeats()
+    expect(state.fenced).toBe(true) // no heartbeat yet: payctl does not know this instance
+    state.heartbeatSucceeded(clock.now())
+    expect(state.fenced).toBe(false)
+    clock.advance(900)
+    read(1, {writes: 'source', leaseMs: 1000, holdMs: 5000})
+    clock.advance(101)
+    expect(state.fenced).toBe(true) // the read is fresh, the heartbeat 1001 ms old
+    const held = track(state.admit())
+    clock.advance(50)
+    state.heartbeatSucceeded(clock.now())
+    await settle()
+    expect(state.fenced).toBe(false)
+    expect(held.ticket).toMatchObject({side: 'source', held: true, waitedMs: 50})
+  })
+
   it('counts the lease from when the read was sent, not from when its answer arrived', () => {
     const {clock, state} = setup()
     clock.advance(800) // the read was sent at 0 and answered at 800
