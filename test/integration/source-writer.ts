@@ -18,6 +18,9 @@ export function startSourceWriters(endpoint: SandboxEndpoint, seed: number, conc
   const pool: Pool = mysql.createPool({host: endpoint.host, port: endpoint.port, user: endpoint.user, password: endpoint.password, database: endpoint.database, connectionLimit: concurrency, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true})
   let stopped = false
   let committed = 0
+  // intents the payment API creates while the writers run are its own: an update from here (which
+  // zeroes amount_capturable) between its confirm and its capture would fail the API's request
+  let oldIntents: Promise<number> | null = null
   const loops = Array.from({length: concurrency}, (_, i) => loop(new Prng(seed, i)))
 
   async function one(rng: Prng): Promise<void> {
@@ -32,7 +35,8 @@ export function startSourceWriters(endpoint: SandboxEndpoint, seed: number, conc
       for (let i = 0; i < ops; i++) {
         const pick = rng.int(0, 9)
         const customers = await maxId('customers')
-        const intents = await maxId('payment_intents')
+        oldIntents ??= maxId('payment_intents')
+        const intents = await oldIntents
         const outbox = await maxId('outbox_events')
         if (pick === 0) {
           await conn.query('INSERT INTO customers (public_id, email, name, country, preferred_currency, metadata) VALUES (?, ?, ?, ?, ?, ?)', [
