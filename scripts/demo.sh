@@ -17,7 +17,8 @@ payctl assess --format html --out "$reports/assessment.html"
 payctl assess --format markdown --out "$reports/assessment.md"
 
 # Steady checkout traffic for the whole migration: every failed request counts.
-payctl load --scenario checkout --rate "${PAYCTL_DEMO_RATE:-20}" --out "$reports/load.json" > "$reports/load.txt" 2>"$reports/load.err" &
+# node itself, not the payctl() function: $! must be its pid for the signal below to reach it
+node bin/run.js load --scenario checkout --rate "${PAYCTL_DEMO_RATE:-20}" --out "$reports/load.json" > "$reports/load.txt" 2>"$reports/load.err" &
 load=$!
 load_rc=0
 stop_load() {

@@ -131,9 +131,13 @@ export class RoutingState {
     return hb !== null && (hb.lastAt === null || now - hb.lastAt > this.#desired.leaseMs)
   }
 
-  /** From now on a heartbeat must succeed within every lease (the control store's tables exist). */
+  /**
+   * From now on a heartbeat must succeed within every lease (the control store's tables exist).
+   * The first one gets a lease from now: the instance was not fenced a moment ago, and a write
+   * statement between this call and that heartbeat's answer must not be refused for it.
+   */
   requireHeartbeats(): void {
-    this.#heartbeats ??= {lastAt: null}
+    this.#heartbeats ??= {lastAt: this.#clock.now()}
   }
 
   /** A heartbeat sent at `sentAt` (clock time) was written. */

@@ -150,7 +150,10 @@ describe('RoutingState fencing', () => {
     const {clock, state, read} = setup()
     read(1, {writes: 'source', leaseMs: 1000, holdMs: 5000})
     state.requireHeartbeats()
-    expect(state.fenced).toBe(true) // no heartbeat yet: payctl does not know this instance
+    expect(state.fenced).toBe(false) // the first heartbeat gets a lease from now
+    clock.advance(1001)
+    read(1, {writes: 'source', leaseMs: 1000, holdMs: 5000})
+    expect(state.fenced).toBe(true) // reads go on, but no heartbeat got through in a lease
     state.heartbeatSucceeded(clock.now())
     expect(state.fenced).toBe(false)
     clock.advance(900)
