@@ -158,7 +158,8 @@ async function run(env: CutoverEnv, o: ShiftOptions, steps: readonly ShiftStep[]
   const lag = async (): Promise<ReplicationLag> => {
     const p = await replicationProcess(env)
     if (!p.alive) return {forwardSeconds: null, reverseSeconds: null, note: 'payctl replicate is not running'}
-    return p.direction === 'reverse' ? {forwardSeconds: null, reverseSeconds: p.reverseLagSeconds ?? p.lagSeconds} : {forwardSeconds: p.lagSeconds, reverseSeconds: null}
+    // an unknown lag stays unknown (inconclusive), never the other direction's figure
+    return p.direction === 'reverse' ? {forwardSeconds: null, reverseSeconds: p.reverseLagSeconds} : {forwardSeconds: p.lagSeconds, reverseSeconds: null}
   }
   let flip: FlipMeasurement | null = null
   // the routing version this shift last wrote (or found): anyone else's change stops the shift
