@@ -123,10 +123,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await startCli(['replicate', 'stop', '--config', configA], {timeoutMs: 60_000}).done.catch(() => undefined)
-  await stopInstances(
-    instances.map((i) => i.record),
-    {configPath: configA},
-  ).catch(() => undefined)
+  // each instance is stopped with its own config (B's reaches the target through the proxy)
+  const [a, b] = instances
+  if (a !== undefined) await stopInstances([a.record], {configPath: configA}).catch(() => undefined)
+  if (b !== undefined) await stopInstances([b.record], {configPath: configB}).catch(() => undefined)
   await proxy?.close()
   await source?.query('SET GLOBAL read_only = OFF').catch(() => undefined)
   const conn = await target.getConnection()
