@@ -12,7 +12,7 @@
 import {hostname} from 'node:os'
 import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
 import {type CapturePosition, valueText} from '../engines/replication.js'
-import type {Query} from './routing-store.js'
+import {jsonColumn, type Query} from './rows.js'
 
 export const CUTOVER_ID = 'main'
 export const LEASE_TTL_MS = 15_000
@@ -97,10 +97,6 @@ export class LeaseHeldError extends Error {
 
 const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 
-function parseJson<T>(v: unknown): T | null {
-  if (v === null || v === undefined) return null
-  return (typeof v === 'string' ? JSON.parse(v) : Buffer.isBuffer(v) ? JSON.parse(v.toString('utf8')) : v) as T
-}
 
 function processGone(host: string | null, pid: number | null): boolean {
   if (host !== hostname() || pid === null || pid === process.pid) return false
@@ -168,7 +164,7 @@ export class CutoverStore {
 
   async state(query: Query): Promise<CutoverState> {
     const rows = await query<{state: unknown}>(`SELECT state FROM ${this.#table} WHERE id = ?`, [CUTOVER_ID])
-    return {...EMPTY_CUTOVER, ...parseJson<CutoverState>(rows[0]?.state)}
+    return {...EMPTY_CUTOVER, ...jsonColumn<CutoverState>(rows[0]?.state)}
   }
 
   async save(query: Query, state: CutoverState): Promise<void> {

@@ -9,7 +9,7 @@ import {randomUUID} from 'node:crypto'
 import {hostname} from 'node:os'
 import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
 import {valueText} from '../engines/replication.js'
-import type {Query} from './routing-store.js'
+import {jsonColumn, type Query} from './rows.js'
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'rolled-back'
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped'
@@ -24,10 +24,6 @@ export interface MigrationRun {
 
 const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 
-function parseJson(v: unknown): unknown {
-  if (v === null || v === undefined) return null
-  return typeof v === 'string' ? JSON.parse(v) : Buffer.isBuffer(v) ? JSON.parse(v.toString('utf8')) : v
-}
 
 export class MigrationStore {
   readonly #db: string
@@ -56,7 +52,7 @@ export class MigrationStore {
         status: valueText(s.status) as StepStatus,
         startedAt: valueText(s.started_at),
         finishedAt: s.finished_at === null ? null : valueText(s.finished_at),
-        detail: parseJson(s.detail),
+        detail: jsonColumn(s.detail),
         error: s.error === null ? null : valueText(s.error),
       })),
     }

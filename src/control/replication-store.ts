@@ -13,6 +13,7 @@
  */
 import type {ReplicationDirection} from './routing-store.js'
 import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
+import {insertAudit, jsonColumn, type Query} from './rows.js'
 import {type CapturePosition, valueText} from '../engines/replication.js'
 
 /** The replicate process's replication_state row (and the forward stream's run_id). */
@@ -55,7 +56,7 @@ export interface SegmentRow {
   status: 'pending' | 'copying' | 'done'
 }
 
-export type Query = <T>(sql: string, params?: readonly unknown[]) => Promise<T[]>
+export type {Query} from './rows.js'
 
 /** A replicate process that has not published a heartbeat for this long is taken to be gone. */
 export const LIVE_HEARTBEAT_MS = 5_000
@@ -93,16 +94,12 @@ export function decodeKey(text: unknown): unknown[] | null {
   return parsed.map((v: unknown) => (typeof v === 'object' && v !== null && '$hex' in v ? Buffer.from(String((v).$hex), 'hex') : v))
 }
 
-function parseJson<T>(v: unknown): T | null {
-  if (v === null || v === undefined) return null
-  return (typeof v === 'string' ? JSON.parse(v) : v) as T
-}
 
 export class ReplicationStore {
   readonly #db: string
 
   constructor(
-    database: string,
+    readonly database: string,
     readonly stream: ReplicationStream = 'forward',
   ) {
     this.#db = q(database)
@@ -120,7 +117,7 @@ export class ReplicationStore {
     return rows.map((r) => ({
       table: valueText(r.table_name),
       state: valueText(r.state) as TableCopyState,
-      streamStart: parseJson<CapturePosition>(r.stream_start),
+      streamStart: jsonColumn<CapturePosition>(r.stream_start),
       rowsEstimate: Number(r.rows_estimate),
       rowsCopied: Number(r.rows_copied),
       bytesCopied: Number(r.bytes_copied),
@@ -198,7 +195,7 @@ export class ReplicationStore {
 
   async position(query: Query): Promise<CapturePosition | null> {
     const rows = await query<{position: unknown}>(`SELECT position FROM ${this.#t('capture_positions')} WHERE run_id = ? AND direction = ?`, [this.stream, this.stream])
-    return parseJson<CapturePosition>(rows[0]?.position)
+    return jsonColumn<CapturePosition>(rows[0]?.position)
   }
 
   async savePosition(query: Query, position: CapturePosition): Promise<void> {
@@ -223,7 +220,7 @@ export class ReplicationStore {
       pid: r.pid === null ? null : Number(r.pid),
       heartbeatAt: r.heartbeat_at === null ? null : valueText(r.heartbeat_at),
       heartbeatAgeMs: r.age_us === null ? null : Number(r.age_us) / 1000,
-      status: parseJson<unknown>(r.status),
+      status: jsonColumn<unknown>(r.status),
     }
   }
 
@@ -242,13 +239,13 @@ export class ReplicationStore {
   }
 
   async audit(query: Query, actor: string, host: string, action: string, detail: unknown, reason: string | null): Promise<void> {
-    await query(`INSERT INTO ${this.#t('audit_log')} (at, actor, origin_host, action, detail, reason) VALUES (UTC_TIMESTAMP(6), ?, ?, ?, ?, ?)`, [actor, host, action, JSON.stringify(detail), reason])
+    await insertAudit(query, this.database, actor, host, action, detail, reason)
   }
 
   /** The routing version the process acted on last (null before the first one). */
   async acted(query: Query): Promise<ActedRouting | null> {
     const rows = await query<{status: unknown}>(`SELECT status FROM ${this.#t('replication_state')} WHERE run_id = ?`, [HANDOVER_ID])
-    const a = parseJson<Partial<ActedRouting>>(rows[0]?.status)
+    const a = jsonColumn<Partial<ActedRouting>>(rows[0]?.status)
     if (a === null || typeof a.version !== 'number' || (a.direction !== 'forward' && a.direction !== 'reverse' && a.direction !== 'none')) return null
     return {version: a.version, direction: a.direction}
   }

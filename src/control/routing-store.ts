@@ -19,6 +19,7 @@
  * clocks of the machines involved never have to agree.
  */
 import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
+import {insertAudit, jsonColumn, type Query} from './rows.js'
 import {type CapturePosition, valueText} from '../engines/replication.js'
 
 export type WriteSide = 'source' | 'target'
@@ -119,7 +120,7 @@ export const INITIAL_ROUTING: RoutingDesired = {
   step: null,
 }
 
-export type Query = <T>(sql: string, params?: readonly unknown[]) => Promise<T[]>
+export type {Query} from './rows.js'
 
 /** Thrown by RoutingStore.set when another writer took the version first. */
 export class RoutingConflictError extends Error {
@@ -131,15 +132,11 @@ export class RoutingConflictError extends Error {
 
 const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 
-function parseJson<T>(v: unknown): T | null {
-  if (v === null || v === undefined) return null
-  return (typeof v === 'string' ? JSON.parse(v) : Buffer.isBuffer(v) ? JSON.parse(v.toString('utf8')) : v) as T
-}
 
 export class RoutingStore {
   readonly #db: string
 
-  constructor(database: string) {
+  constructor(readonly database: string) {
     this.#db = q(database)
   }
 
@@ -157,7 +154,7 @@ export class RoutingStore {
     const rows = await query<Record<string, unknown>>(`SELECT version, desired FROM ${this.#t('routing_state')} ORDER BY version DESC LIMIT 1`)
     const r = rows[0]
     if (r === undefined) return {version: 0, desired: INITIAL_ROUTING}
-    return {version: Number(r.version), desired: {...INITIAL_ROUTING, ...parseJson<RoutingDesired>(r.desired)}}
+    return {version: Number(r.version), desired: {...INITIAL_ROUTING, ...jsonColumn<RoutingDesired>(r.desired)}}
   }
 
   /** Recent versions, newest first. */
@@ -167,7 +164,7 @@ export class RoutingStore {
     )
     return rows.map((r) => ({
       version: Number(r.version),
-      desired: {...INITIAL_ROUTING, ...parseJson<RoutingDesired>(r.desired)},
+      desired: {...INITIAL_ROUTING, ...jsonColumn<RoutingDesired>(r.desired)},
       createdAt: valueText(r.created_at),
       createdBy: valueText(r.created_by),
       reason: r.reason === null ? null : valueText(r.reason),
@@ -188,18 +185,13 @@ export class RoutingStore {
       if (e.errno === 1062 || e.code === 'ER_DUP_ENTRY') throw new RoutingConflictError(expected)
       throw err
     }
-    await query(`INSERT INTO ${this.#t('audit_log')} (at, actor, origin_host, action, detail, reason) VALUES (UTC_TIMESTAMP(6), ?, ?, 'routing', ?, ?)`, [
-      actor,
-      host,
-      JSON.stringify({version, desired}),
-      reason,
-    ])
+    await insertAudit(query, this.database, actor, host, 'routing', {version, desired}, reason)
     return version
   }
 
   /** An audit entry that is not a routing change (an approval, a finalize). */
   async audit(query: Query, actor: string, host: string, action: string, detail: unknown, reason: string | null): Promise<void> {
-    await query(`INSERT INTO ${this.#t('audit_log')} (at, actor, origin_host, action, detail, reason) VALUES (UTC_TIMESTAMP(6), ?, ?, ?, ?, ?)`, [actor, host, action, JSON.stringify(detail), reason])
+    await insertAudit(query, this.database, actor, host, action, detail, reason)
   }
 
   /** An instance's heartbeat (insert or update). */
@@ -229,7 +221,7 @@ export class RoutingStore {
       lastSeenAt: valueText(r.last_seen_at),
       ageMs: Number(r.age_us) / 1000,
       startedAt: valueText(r.started_at),
-      detail: parseJson<RuntimeHeartbeatDetail>(r.detail),
+      detail: jsonColumn<RuntimeHeartbeatDetail>(r.detail),
     }))
   }
 }

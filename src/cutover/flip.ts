@@ -22,7 +22,8 @@ import {CheckFailedError, EnvironmentError} from '../cli/errors.js'
 import type {FlipMeasurement} from '../control/cutover-store.js'
 import type {RoutingDesired, RoutingVersion, WriteSide} from '../control/routing-store.js'
 import {describePosition, type CapturePosition} from '../engines/replication.js'
-import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
+import {replicateAlive, ReplicationStore} from '../control/replication-store.js'
+import type {ReplicationStatus} from '../migrators/replicate/replicate.js'
 import {changedKeys, compareKeys} from './changed-rows.js'
 import {type CutoverEnv, currentRouting, waitApplied, waitForAcks} from './env.js'
 
@@ -56,8 +57,6 @@ export interface FlipResult {
   version: number
 }
 
-const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
-
 /** Online rounds of the pre-pause check at most, and the size of a round after which the pause may start. */
 const PRE_CHECK_ROUNDS = 3
 const SMALL_ROUND_ROWS = 2_000
@@ -76,26 +75,14 @@ export class FlipRevertedError extends CheckFailedError {
 
 /** The replicate process's heartbeat and direction, so a flip never waits on a replication that is not running. */
 export async function replicationProcess(env: CutoverEnv): Promise<{alive: boolean; direction: string | null; lagSeconds: number | null; reverseLagSeconds: number | null; ageMs: number | null}> {
-  const rows = await env.control<{age_us: unknown; status: unknown}>(
-    `SELECT TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) AS age_us, status FROM ${q(env.controlDatabase)}.${q('replication_state')} WHERE run_id = 'forward'`,
-  )
-  const r = rows[0]
-  if (r === undefined || r.age_us === null) return {alive: false, direction: null, lagSeconds: null, reverseLagSeconds: null, ageMs: null}
-  const raw = r.status
-  const status = (typeof raw === 'string' ? JSON.parse(raw) : Buffer.isBuffer(raw) ? JSON.parse(raw.toString('utf8')) : raw) as {
-    phase?: string
-    direction?: string
-    lagSeconds?: number | null
-    reverse?: {lagSeconds?: number | null} | null
-  } | null
-  const ageMs = Number(r.age_us) / 1000
-  const phase = status?.phase ?? null
+  const state = await new ReplicationStore(env.controlDatabase).state(env.control)
+  const status: Partial<ReplicationStatus> | null = state === null ? null : (state.status as Partial<ReplicationStatus> | null)
   return {
-    alive: ageMs < 5_000 && phase !== 'stopped' && phase !== 'caught-up',
-    direction: status?.direction ?? 'forward',
+    alive: replicateAlive(state),
+    direction: state === null ? null : (status?.direction ?? 'forward'),
     lagSeconds: status?.lagSeconds ?? null,
     reverseLagSeconds: status?.reverse?.lagSeconds ?? null,
-    ageMs,
+    ageMs: state?.heartbeatAgeMs ?? null,
   }
 }
 
@@ -121,11 +108,9 @@ export async function flipWrites(env: CutoverEnv, to: WriteSide, o: FlipOptions)
   if (to === 'target') {
     // writes on a target that is still missing rows could never be rolled back (reverse
     // replication cannot start before the copy ends)
-    const copying = await env.control<{table_name: unknown; state: unknown}>(
-      `SELECT table_name, state FROM ${q(env.controlDatabase)}.${q('replication_tables')} WHERE run_id = 'forward' AND state <> 'replicating'`,
-    )
+    const copying = (await new ReplicationStore(env.controlDatabase).tables(env.control)).filter((t) => t.state !== 'replicating')
     if (copying.length > 0) {
-      throw new EnvironmentError('PAYCTL_COPY_INCOMPLETE', `The full load is not finished (${copying.map((r) => `${String(r.table_name)}: ${String(r.state)}`).join(', ')}): writes cannot move to the target yet.`, {
+      throw new EnvironmentError('PAYCTL_COPY_INCOMPLETE', `The full load is not finished (${copying.map((t) => `${t.table}: ${t.state}`).join(', ')}): writes cannot move to the target yet.`, {
         actions: ['Let payctl replicate finish the copy (payctl status shows it), then flip.'],
       })
     }

@@ -85,20 +85,25 @@ export async function readCutoverOverview(query: Query, database: string, auditE
   }
 }
 
-/** The overview over a fresh target connection; null when the control store has no cutover tables (not provisioned by this version). */
-export function cutoverOverview(target: ConnectionOptions, database: string): Promise<CutoverOverview | null> {
+/** Runs fn on a fresh control-store connection of the target; null (fn not run) when the control store lacks any of `tables`. */
+function withControlTables<R>(target: ConnectionOptions, database: string, tables: readonly string[], fn: (query: Query) => Promise<R>): Promise<R | null> {
   return withEngine(target, undefined, async (engine) => {
     const replication = engine.replication
     if (replication === undefined) return null
     const present = new Set((await engine.introspect({database})).tables.map((t) => t.name))
-    if (!['routing_state', 'runtime_heartbeats', 'cutover_state', 'audit_log'].every((n) => present.has(n))) return null
+    if (!tables.every((n) => present.has(n))) return null
     const writer = await replication.openWriter()
     try {
-      return await readCutoverOverview((sql, p) => writer.query(sql, p), database)
+      return await fn((sql, p) => writer.query(sql, p))
     } finally {
       await writer.close()
     }
   })
+}
+
+/** The overview over a fresh target connection; null when the control store has no cutover tables (not provisioned by this version). */
+export function cutoverOverview(target: ConnectionOptions, database: string): Promise<CutoverOverview | null> {
+  return withControlTables(target, database, ['routing_state', 'runtime_heartbeats', 'cutover_state', 'audit_log'], (query) => readCutoverOverview(query, database))
 }
 
 /**
@@ -106,21 +111,12 @@ export function cutoverOverview(target: ConnectionOptions, database: string): Pr
  * changed before `position` (taken before the verify read anything) are checked. Only while writes
  * are on the source; returns whether it was recorded.
  */
-export function recordVerified(target: ConnectionOptions, database: string, position: CapturePosition): Promise<boolean> {
-  return withEngine(target, undefined, async (engine) => {
-    const replication = engine.replication
-    if (replication === undefined) return false
-    const present = new Set((await engine.introspect({database})).tables.map((t) => t.name))
-    if (!present.has('cutover_state') || !present.has('routing_state')) return false
-    const writer = await replication.openWriter()
-    try {
-      const query: Query = (sql, p) => writer.query(sql, p)
-      const routing = await new RoutingStore(database).current(query)
-      if (routing.desired.writes !== 'source') return false
-      await new CutoverStore(database).update(query, (s) => ({...s, verifiedThrough: position}))
-      return true
-    } finally {
-      await writer.close()
-    }
+export async function recordVerified(target: ConnectionOptions, database: string, position: CapturePosition): Promise<boolean> {
+  const recorded = await withControlTables(target, database, ['cutover_state', 'routing_state'], async (query) => {
+    const routing = await new RoutingStore(database).current(query)
+    if (routing.desired.writes !== 'source') return false
+    await new CutoverStore(database).update(query, (s) => ({...s, verifiedThrough: position}))
+    return true
   })
+  return recorded === true
 }

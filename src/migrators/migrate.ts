@@ -21,11 +21,11 @@ import {CheckFailedError, EnvironmentError} from '../cli/errors.js'
 import {type LoadedConfig, resolveConnection} from '../config/index.js'
 import {tableMatcher} from '../config/tables.js'
 import {type MigrationRun, MigrationStore} from '../control/migration-store.js'
+import {ReplicationStore} from '../control/replication-store.js'
 import {type CutoverEnv, openCutoverEnv, pollUntil} from '../cutover/env.js'
 import {finalize, type FinalizeResult} from '../cutover/finalize.js'
 import {replicationProcess} from '../cutover/flip.js'
 import {type ShiftEvent, type ShiftResult, shiftTraffic, withLease} from '../cutover/shift.js'
-import {mysqlDialect} from '../engines/mysql/mysql-dialect.js'
 import {describePosition} from '../engines/replication.js'
 import type {VerifyResult} from '../validators/types.js'
 import {verify} from '../validators/verify.js'
@@ -131,14 +131,14 @@ export class MigrateSession {
       })
       started = true
     }
-    const q = (name: string): string => mysqlDialect.qualify(this.env.controlDatabase, name)
+    const store = new ReplicationStore(this.env.controlDatabase)
     let rowsCopied = 0
     let lag: number | null = null
     const caughtUp = await pollUntil(
       async () => {
         const p = await replicationProcess(this.env)
-        const tables = await this.env.control<{state: string; rows_copied: unknown}>(`SELECT state, rows_copied FROM ${q('replication_tables')} WHERE run_id = 'forward'`)
-        rowsCopied = tables.reduce((n, t) => n + Number(t.rows_copied), 0)
+        const tables = await store.tables(this.env.control)
+        rowsCopied = tables.reduce((n, t) => n + t.rowsCopied, 0)
         lag = p.direction === 'reverse' ? p.reverseLagSeconds : p.lagSeconds
         const live = tables.length > 0 && tables.every((t) => t.state === 'replicating')
         emit(`${tables.filter((t) => t.state === 'replicating').length}/${tables.length} tables live, ${rowsCopied.toLocaleString('en-US')} rows copied, lag ${lag === null ? '?' : `${lag.toFixed(1)} s`}`)
