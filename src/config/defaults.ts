@@ -36,6 +36,7 @@ export function applyDefaults(input: PayctlConfigInput): PayctlConfig {
       chunkMs: input.verify?.chunkMs ?? DEFAULTS.verifyChunkMs,
       parallel: input.verify?.parallel ?? DEFAULTS.verifyParallel,
       maxRowDiffs: input.verify?.maxRowDiffs ?? DEFAULTS.verifyMaxRowDiffs,
+      hashMaxBytes: input.verify?.hashMaxBytes ?? DEFAULTS.verifyHashMaxBytes,
       repairLog: input.verify?.repairLog ?? DEFAULTS.verifyRepairLog,
     },
     shift: resolveShift(input.shift),

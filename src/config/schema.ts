@@ -43,6 +43,7 @@ export const DEFAULTS = {
   verifyChunkMs: 1_000,
   verifyParallel: 3,
   verifyMaxRowDiffs: 1_000,
+  verifyHashMaxBytes: 16 * 1024 * 1024,
   verifyRepairLog: '.payctl/verify-repair.sql',
   // Reads move first, in gated steps, while writes stay on the source and every step can still be
   // undone by routing alone; the write flip comes last, and the observe step keeps gates (reverse
@@ -94,6 +95,7 @@ export const DEFAULTS = {
   verifyChunkMs: number
   verifyParallel: number
   verifyMaxRowDiffs: number
+  verifyHashMaxBytes: number
   verifyRepairLog: string
   shiftSteps: readonly ShiftStepInput[]
   shiftPauseBudget: DurationInput
@@ -173,6 +175,7 @@ export interface VerifyConfigInput {
   chunkMs?: number
   parallel?: number
   maxRowDiffs?: number
+  hashMaxBytes?: number
   repairLog?: string
 }
 
@@ -696,6 +699,13 @@ export const payctlConfigSchema = {
         chunkMs: {type: 'integer', minimum: 10, maximum: 60_000, default: DEFAULTS.verifyChunkMs, description: `Target time per compared chunk in milliseconds. Default ${DEFAULTS.verifyChunkMs}.`},
         parallel: {type: 'integer', minimum: 1, maximum: 16, default: DEFAULTS.verifyParallel, description: `Tables compared at the same time. Default ${DEFAULTS.verifyParallel}.`},
         maxRowDiffs: {type: 'integer', minimum: 1, default: DEFAULTS.verifyMaxRowDiffs, description: `Stop listing a table's differing rows after this many. Default ${DEFAULTS.verifyMaxRowDiffs}.`},
+        hashMaxBytes: {
+          type: 'integer',
+          minimum: 1024,
+          maximum: 1024 * 1024 * 1024,
+          default: DEFAULTS.verifyHashMaxBytes,
+          description: `Most row text (bytes) one server-side hash holds in each server's memory (GROUP_CONCAT); a larger range is hashed in parts. The servers' max_allowed_packet caps it too. Default ${DEFAULTS.verifyHashMaxBytes} (16 MiB).`,
+        },
         repairLog: nonEmpty(`File --repair appends every statement to (relative to the working directory). Default ${DEFAULTS.verifyRepairLog}.`),
       },
     } satisfies ObjectSchemaOf<VerifyConfigInput>,

@@ -18,6 +18,8 @@ export interface ReplicaTable {
   keyColumns: string[]
   /** Positions of keyColumns in columns. */
   keyIndexes: number[]
+  /** keyColumns are this table's primary key (absent: not known to be). */
+  keyIsPrimary?: boolean
   /** Columns whose values must be written as JSON text (a driver may hand them over parsed). */
   jsonColumns: string[]
 }
@@ -142,10 +144,25 @@ export interface KeyRange {
   through: unknown[] | null
 }
 
+/** A range's count and server-side hash. */
+export interface RangeHash {
+  count: number
+  hash: string
+  /**
+   * The range's text did not fit the server's hash buffer (hashBytesLimit): `hash` covers only a
+   * prefix and must not be compared. `rowsWhole`: how many rows fitted, when the server said.
+   */
+  cut?: {rowsWhole: number | null}
+}
+
 /** What payctl verify reads on each side. */
 export interface VerifySupport {
-  /** Reads what hashDialect depends on (the server's flavor); call once before comparing dialects. */
-  prepare?(): Promise<void>
+  /**
+   * Reads what hashDialect and hashBytesLimit depend on (the server's flavor, its packet limit);
+   * call once before comparing dialects. `hashMaxBytes`: the most range text one server-side hash
+   * may hold in the server's memory.
+   */
+  prepare?(options?: {hashMaxBytes?: number}): Promise<void>
   /** The key `offset` rows after `after` in key order (offset >= 1), null when the table (or the filter) ends first. */
   keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null): Promise<unknown[] | null>
   /** A range's rows in key order, values in table.columns order. */
@@ -162,11 +179,13 @@ export interface VerifySupport {
    * the tags are equal and the column types match. Absent when the engine cannot push the hash down.
    */
   readonly hashDialect?: string
+  /** After prepare: the most row text (bytes) one hashRange holds; a range with more comes back `cut`. */
+  readonly hashBytesLimit?: number
   /**
    * Count and hash of a range computed by the server. `jsonAsStored`: JSON as its stored bytes
    * instead of normalised (cheaper; equal bytes are equal JSON, so a match needs no second pass).
    */
-  hashRange?(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null, jsonAsStored?: boolean): Promise<{count: number; hash: string}>
+  hashRange?(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null, jsonAsStored?: boolean): Promise<RangeHash>
   /** The statements that make these target rows equal the source's (upserts of full rows, deletes by key), for --repair and its log. */
   repairStatements?(table: ReplicaTable, upserts: readonly unknown[][], deletes: readonly unknown[][]): string[]
 }
@@ -204,6 +223,7 @@ export function replicaTable(table: TableModel): ReplicaTable | null {
     columns,
     keyColumns,
     keyIndexes: keyColumns.map((k) => columns.indexOf(k)),
+    keyIsPrimary: table.primaryKey !== null,
     jsonColumns: table.columns.filter((c) => c.dataType === 'json' && c.generated === null).map((c) => c.name),
   }
 }

@@ -178,6 +178,7 @@ export class MigrateSession {
       repairLog: null,
       maxRowDiffs: settings.maxRowDiffs,
       chunkMs: settings.chunkMs,
+      hashMaxBytes: settings.hashMaxBytes,
       concurrency: settings.parallel,
       recheckRetries: 3,
       recheckWaitMs: 30_000,

@@ -40,6 +40,11 @@ export interface TableVerifyResult {
   chunks: number
   /** Chunks that differed at first and matched on a re-check after replication caught up. */
   rechecked: number
+  /**
+   * Ranges hashed in parts (pushdown) because their text did not fit the servers' hash buffer
+   * (verify.hashMaxBytes, at most max_allowed_packet); each part was compared whole.
+   */
+  splits: number
   sourceRows: number
   targetRows: number
   status: 'equal' | 'different' | 'error' | 'skipped'

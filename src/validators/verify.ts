@@ -26,7 +26,7 @@ import {replicateAlive, ReplicationStore} from '../control/replication-store.js'
 import type {ConnectionOptions, Engine} from '../engines/engine.js'
 import type {ColumnModel, TableModel} from '../engines/model.js'
 import {openEngine} from '../engines/open.js'
-import {asError, type CapturePosition, comparePositions, type KeyRange, keyText, type ReplicationSupport, type TargetWriter, type VerifySupport} from '../engines/replication.js'
+import {asError, type CapturePosition, comparePositions, type KeyRange, keyText, type RangeHash, type ReplicationSupport, type TargetWriter, type VerifySupport} from '../engines/replication.js'
 import {pairTables, type TablePair} from '../migrators/replicate/replicate.js'
 import {Prng} from '../sandbox/prng.js'
 import {canonicalRow, canonicalValue, ChunkHasher, maskValue, rowDigest, type TypeFamily, typeFamily} from './canonical.js'
@@ -56,6 +56,8 @@ export interface VerifyOptions {
   maxRowDiffs: number
   /** Target time per chunk, ms. */
   chunkMs: number
+  /** Most row text one server-side hash holds in a server's memory (pushdown); larger ranges are hashed in parts. */
+  hashMaxBytes: number
   /** Tables compared at the same time. */
   concurrency: number
   recheckRetries: number
@@ -124,6 +126,10 @@ interface ChunkOutcome {
   equal: boolean
   sourceCount: number
   targetCount: number
+  /** Parts the range was hashed in beyond the first (its text did not fit the hash buffer). */
+  splits: number
+  /** The fewest rows one part could hold whole, when a hash was cut (the chunker's cap). */
+  rowsWhole: number | null
 }
 
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
@@ -153,8 +159,8 @@ async function run(o: VerifyOptions, source: Side, target: Side): Promise<Verify
   if (chosen.length === 0) throw new UsageError('PAYCTL_NO_TABLES', 'No source table matches the tables to verify (payctl.yaml tables, --tables).', {actions: ['Check --tables and tables.include / tables.exclude.']})
   const targetModel = await target.engine.introspect()
   const pairs = pairTables(chosen, targetModel.tables, o.target.database)
-  await source.verify.prepare?.()
-  await target.verify.prepare?.()
+  await source.verify.prepare?.({hashMaxBytes: o.hashMaxBytes})
+  await target.verify.prepare?.({hashMaxBytes: o.hashMaxBytes})
 
   const online = await replicationWatch(target, o.controlDatabase)
   if (o.repair && !o.dryRun) await refuseRepairAfterFlip(target, o.controlDatabase)
@@ -258,7 +264,7 @@ async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: T
   const choice = o.countOnly ? {method: 'count' as const, reason: 'row counts only (--count-only)'} : chooseMethod(pair, source.verify, target.verify)
   o.onEvent?.({kind: 'table-start', table: name, method: choice.method, reason: choice.reason})
   const ctx: TableContext = {pair, method: choice.method, sourceColumns, targetColumns, families: sourceColumns.map((c) => typeFamily(c, source.engine.name)), source, target}
-  const result: TableVerifyResult = {table: name, method: choice.method, methodReason: choice.reason, chunks: 0, rechecked: 0, sourceRows: 0, targetRows: 0, status: 'equal', diffs: [], diffsTruncated: false, seconds: 0}
+  const result: TableVerifyResult = {table: name, method: choice.method, methodReason: choice.reason, chunks: 0, rechecked: 0, splits: 0, sourceRows: 0, targetRows: 0, status: 'equal', diffs: [], diffsTruncated: false, seconds: 0}
   try {
     if (choice.method === 'count') {
       const [s, t] = await Promise.all([source.verify.countRows(pair.source, null, o.where), target.verify.countRows(pair.target, null, o.where)])
@@ -273,7 +279,7 @@ async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: T
         result.repaired = repaired
         if (!o.dryRun) {
           // verify the repaired table again: what the report says is the state after the repair
-          const again: TableVerifyResult = {...result, chunks: 0, rechecked: 0, sourceRows: 0, targetRows: 0, status: 'equal', diffs: [], diffsTruncated: false}
+          const again: TableVerifyResult = {...result, chunks: 0, rechecked: 0, splits: 0, sourceRows: 0, targetRows: 0, status: 'equal', diffs: [], diffsTruncated: false}
           await compareTable(o, ctx, online, again)
           Object.assign(result, {...again, repaired})
         }
@@ -301,15 +307,36 @@ async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: T
 /**
  * Where the next chunk ends. A key whose first column is an integer is cut by that column's value
  * (no read: the step follows the key density and the time the last chunk took); any other key by
- * the key `rows` rows further, read from the source.
+ * the key `rows` rows further, read from the source. With pushdown, a chunk also holds no more rows
+ * than the servers' hash buffer takes whole: estimated from the table's bytes per row, and lowered
+ * whenever a hash is cut.
  */
 interface Chunker {
   next(after: unknown[] | null): Promise<unknown[] | null>
-  adapt(ms: number): void
+  /** After a chunk: its time, its rows (null: skipped by --sample), and the rows one hash held whole when one was cut. */
+  adapt(ms: number, rows: number | null, rowsWhole: number | null): void
+}
+
+/** Share of the hash buffer a chunk aims to fill: row sizes vary around the estimate. */
+const HASH_FILL = 0.75
+
+/** The most rows a pushdown chunk should hold, from the table's size per row and the smaller hash buffer of the two sides; null without pushdown or statistics. */
+export function hashRowCap(ctx: Pick<TableContext, 'method' | 'pair' | 'source' | 'target'>): number | null {
+  if (ctx.method !== 'pushdown') return null
+  const limit = Math.min(ctx.source.verify.hashBytesLimit ?? Infinity, ctx.target.verify.hashBytesLimit ?? Infinity)
+  const {dataBytes, rowEstimate} = ctx.pair.model
+  if (!Number.isFinite(limit) || !(rowEstimate > 0) || !(dataBytes > 0)) return null
+  return Math.max(1, Math.floor((limit * HASH_FILL) / Math.max(16, dataBytes / rowEstimate)))
 }
 
 async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
   const scale = (n: number, ms: number): number => n * Math.min(2, Math.max(0.5, o.chunkMs / Math.max(1, ms)))
+  let capRows = hashRowCap(ctx)
+  const lowerCap = (rows: number | null, rowsWhole: number | null): void => {
+    if (rowsWhole === null && rows === null) return
+    const fits = Math.max(1, Math.floor(rowsWhole === null ? (rows ?? 2) / 2 : rowsWhole * 0.9))
+    capRows = capRows === null ? fits : Math.min(capRows, fits)
+  }
   // an integer first key column cuts by value; with a composite key the bounds are prefixes (whole first-column values)
   const integerKey = ctx.families[ctx.pair.source.keyIndexes[0] ?? 0] === 'integer'
   const bounds = integerKey ? await ctx.source.replication.keyBounds(ctx.pair.source) : null
@@ -317,8 +344,11 @@ async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
   const hi = bounds === null ? null : BigInt(String(bounds.max[0]))
   if (lo !== null && hi !== null) {
     // the first step from the real keys (the key 5,000 rows in), not the catalog's estimate, which can be stale or 0
-    const probe = await ctx.source.verify.keyAt(ctx.pair.source, null, 5_000, o.where)
+    const probeRows = Math.max(1, Math.min(5_000, capRows ?? 5_000))
+    const probe = await ctx.source.verify.keyAt(ctx.pair.source, null, probeRows, o.where)
     let step = probe === null ? Number(hi - lo + 1n) : Math.max(1, Number(BigInt(String(probe[0])) - lo + 1n))
+    // rows per key value, from the probe and then from each chunk
+    let density = probe === null ? null : probeRows / step
     return {
       next: (after) => {
         // the first range starts at the table start (target rows below the source's first key are in it), the last runs to the end
@@ -326,16 +356,21 @@ async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
         const through = from + BigInt(step)
         return Promise.resolve(through >= hi ? null : [String(through)])
       },
-      adapt: (ms) => {
+      adapt: (ms, rows, rowsWhole) => {
+        if (rowsWhole !== null) lowerCap(rows, rowsWhole)
+        // the density where the keys are now: an empty stretch (a gap in the keys) lifts the cap, so steps double across it
+        if (rows !== null) density = rows / step
         step = Math.max(1, Math.round(Math.min(step * 2, scale(step, ms))))
+        if (capRows !== null && density !== null && density > 0) step = Math.max(1, Math.min(step, Math.floor(capRows / density)))
       },
     }
   }
-  let rows = 5_000
+  let rows = Math.min(5_000, capRows ?? 5_000)
   return {
     next: (after) => ctx.source.verify.keyAt(ctx.pair.source, after, rows, o.where),
-    adapt: (ms) => {
-      rows = Math.round(Math.min(200_000, Math.max(500, scale(rows, ms))))
+    adapt: (ms, chunkRows, rowsWhole) => {
+      if (rowsWhole !== null) lowerCap(chunkRows, rowsWhole)
+      rows = Math.round(Math.min(200_000, capRows ?? 200_000, Math.max(Math.min(500, capRows ?? 500), scale(rows, ms))))
     },
   }
 }
@@ -350,8 +385,9 @@ async function compareTable(o: VerifyOptions, ctx: TableContext, online: Replica
     const startedChunk = performance.now()
     const through = await chunks.next(after)
     const range: KeyRange = {after, through}
+    let outcome: ChunkOutcome | null = null
     if (rng === null || rng.next() * 100 < (o.samplePct ?? 100)) {
-      const outcome = await compareRangeOnline(o, ctx, online, range, result)
+      outcome = await compareRangeOnline(o, ctx, online, range, result)
       result.chunks++
       result.sourceRows += outcome.sourceCount
       result.targetRows += outcome.targetCount
@@ -366,7 +402,7 @@ async function compareTable(o: VerifyOptions, ctx: TableContext, online: Replica
     }
     if (through === null) break
     after = through
-    chunks.adapt(performance.now() - startedChunk)
+    chunks.adapt(performance.now() - startedChunk, outcome === null ? null : Math.max(outcome.sourceCount, outcome.targetCount), outcome?.rowsWhole ?? null)
   }
 }
 
@@ -376,6 +412,7 @@ async function compareRangeOnline(o: VerifyOptions, ctx: TableContext, online: R
   for (let attempt = 0; attempt <= o.recheckRetries; attempt++) {
     const position = online.running ? await ctx.source.replication.capture.currentPosition().catch(() => null) : null
     outcome = await compareRange(ctx, range, o.where)
+    result.splits += outcome.splits
     if (outcome.equal) {
       if (attempt > 0) result.rechecked++
       return outcome
@@ -397,17 +434,69 @@ async function compareRange(ctx: TableContext, range: KeyRange, where: string | 
     // JSON as stored first (cheap; equal bytes are equal JSON), normalised only where that differs
     const hasJson = ctx.families.includes('json')
     const [s, t] = await Promise.all([sv.hashRange(ctx.pair.source, ctx.sourceColumns, range, where, hasJson), tv.hashRange(ctx.pair.target, ctx.targetColumns, range, where, hasJson)])
-    if (s.count === t.count && s.hash === t.hash) return {equal: true, sourceCount: s.count, targetCount: t.count}
-    if (!hasJson) return {equal: false, sourceCount: s.count, targetCount: t.count}
+    if (s.cut !== undefined || t.cut !== undefined) return compareInParts(ctx, range, where, s, t)
+    if (s.count === t.count && s.hash === t.hash) return {equal: true, sourceCount: s.count, targetCount: t.count, splits: 0, rowsWhole: null}
+    if (!hasJson) return {equal: false, sourceCount: s.count, targetCount: t.count, splits: 0, rowsWhole: null}
     const [sn, tn] = await Promise.all([sv.hashRange(ctx.pair.source, ctx.sourceColumns, range, where), tv.hashRange(ctx.pair.target, ctx.targetColumns, range, where)])
-    return {equal: sn.count === tn.count && sn.hash === tn.hash, sourceCount: sn.count, targetCount: tn.count}
+    if (sn.cut !== undefined || tn.cut !== undefined) return compareInParts(ctx, range, where, sn, tn)
+    return {equal: sn.count === tn.count && sn.hash === tn.hash, sourceCount: sn.count, targetCount: tn.count, splits: 0, rowsWhole: null}
   }
+  return compareRows(ctx, range, where)
+}
+
+/** Both sides' rows of a range streamed and hashed by payctl over the canonical encoding. */
+async function compareRows(ctx: TableContext, range: KeyRange, where: string | null): Promise<ChunkOutcome> {
   const [s, t] = await Promise.all([ctx.source.verify.readRange(ctx.pair.source, range, where), ctx.target.verify.readRange(ctx.pair.target, range, where)])
   const hs = new ChunkHasher()
   const ht = new ChunkHasher()
   for (const row of s) hs.add(rowDigest(canonicalRow(row, ctx.sourceColumns, ctx.families)))
   for (const row of t) ht.add(rowDigest(canonicalRow(row, ctx.sourceColumns, ctx.families)))
-  return {equal: s.length === t.length && hs.digestHex() === ht.digestHex(), sourceCount: s.length, targetCount: t.length}
+  return {equal: s.length === t.length && hs.digestHex() === ht.digestHex(), sourceCount: s.length, targetCount: t.length, splits: 0, rowsWhole: null}
+}
+
+/**
+ * A range whose text a server cut (larger than its hash buffer) is compared in parts of a little
+ * fewer rows than fitted whole (half the range when the server did not say); a part that is cut
+ * again is split the same way. A range of at most BISECT_ROWS rows that still does not fit (very
+ * large rows) is compared row by row.
+ */
+async function compareInParts(ctx: TableContext, range: KeyRange, where: string | null, s: RangeHash, t: RangeHash): Promise<ChunkOutcome> {
+  const fitted = [s.cut, t.cut].flatMap((c) => (c?.rowsWhole === null || c === undefined ? [] : [c.rowsWhole]))
+  const reported = fitted.length === 0 ? null : Math.min(...fitted)
+  const rows = Math.max(s.count, t.count)
+  let partRows = Math.max(1, reported === null || reported === 0 ? Math.floor(rows / 2) : Math.floor(reported * 0.9))
+  const out: ChunkOutcome = {equal: true, sourceCount: 0, targetCount: 0, splits: 0, rowsWhole: partRows}
+  const add = (o: ChunkOutcome): void => {
+    out.equal &&= o.equal
+    out.sourceCount += o.sourceCount
+    out.targetCount += o.targetCount
+    out.splits += o.splits
+    if (o.rowsWhole !== null) out.rowsWhole = Math.min(out.rowsWhole ?? o.rowsWhole, o.rowsWhole)
+  }
+  if (rows <= BISECT_ROWS) {
+    add(await compareRows(ctx, range, where))
+    out.splits++
+    return out
+  }
+  // parts cut by the keys of the side with more rows, as bisection does
+  const side = s.count >= t.count ? {verify: ctx.source.verify, table: ctx.pair.source} : {verify: ctx.target.verify, table: ctx.pair.target}
+  let after = range.after
+  let left = rows
+  while (left > 0) {
+    const mid = left > partRows ? await side.verify.keyAt(side.table, after, partRows, where) : null
+    const last = mid === null || (range.through !== null && keyText(mid) === keyText(range.through))
+    const part = await compareRange(ctx, {after, through: last ? range.through : mid}, where)
+    add(part)
+    out.splits++
+    if (last) break
+    after = mid
+    left -= partRows
+    // a part that was cut too: the rows grew longer, the next parts are smaller
+    if (part.rowsWhole !== null) partRows = Math.max(1, Math.min(partRows, Math.floor(part.rowsWhole * 0.9)))
+  }
+  // the first part was the range itself, not a split
+  out.splits--
+  return out
 }
 
 /** Narrows a differing range to small ranges by halving, then compares their rows. */
@@ -426,6 +515,7 @@ async function diffRange(o: VerifyOptions, ctx: TableContext, online: Replicatio
     if (mid !== null && (range.through === null || keyText(mid) !== keyText(range.through))) {
       for (const half of [{after: range.after, through: mid}, {after: mid, through: range.through}]) {
         const outcome = await compareRange(ctx, half, o.where)
+        result.splits += outcome.splits
         if (!outcome.equal) await diffRange(o, ctx, online, half, result)
       }
       return

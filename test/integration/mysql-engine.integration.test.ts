@@ -7,6 +7,7 @@ import {Secret} from '../../src/cli/redact.js'
 import type {ConnectionOptions} from '../../src/engines/engine.js'
 import type {ColumnModel, SchemaModel, TableModel} from '../../src/engines/model.js'
 import {MysqlEngine} from '../../src/engines/mysql/mysql-engine.js'
+import {replicaTable} from '../../src/engines/replication.js'
 import type {SandboxEndpoint} from './sandbox-context.js'
 import {LEGACY_TABLES} from '../../src/sandbox/index.js'
 import './sandbox-context.js'
@@ -238,6 +239,36 @@ describe('the legacy source', () => {
   it('reads binlog settings for change capture', () => {
     expect(legacy.server.changeCapture).toMatchObject({kind: 'binlog', logBin: true, binlogFormat: 'ROW', binlogRowImage: 'FULL', gtidMode: 'ON'})
     expect(legacy.server.changeCapture.kind === 'binlog' && legacy.server.changeCapture.serverId).toBeGreaterThan(0)
+  })
+
+  it("hashes a key range on the server, and a range larger than the hash buffer comes back cut, with the rows that fitted", async () => {
+    const model = legacy.tables.find((t) => t.name === 'outbox_events')
+    const table = model === undefined ? null : replicaTable(model)
+    if (model === undefined || table === null) throw new Error('no outbox_events')
+    const verify = source.replication.verify
+    if (verify?.hashRange === undefined || verify.prepare === undefined) throw new Error('no pushdown hash')
+    await verify.prepare({hashMaxBytes: 4096})
+    expect(verify.hashBytesLimit).toBe(4096)
+    const columns = table.columns.map((n) => model.columns.find((c) => c.name === n) as ColumnModel)
+    const ids = (await source.query<{id: string}>('SELECT id FROM outbox_events ORDER BY id LIMIT 100')).map((r) => r.id)
+    const range = (n: number) => ({after: null, through: [ids[n - 1]]})
+    // 100 rows of a few hundred bytes each: far more than 4 KiB
+    const cut = await verify.hashRange(table, columns, range(100), null, true)
+    expect(cut.count).toBe(100)
+    const whole = cut.cut?.rowsWhole
+    if (whole === undefined || whole === null) throw new Error(`not cut: ${JSON.stringify(cut)}`)
+    expect(whole).toBeGreaterThan(1)
+    expect(whole).toBeLessThan(100)
+    // the rows that fitted hash whole, one more row does not
+    const fits = await verify.hashRange(table, columns, range(whole), null, true)
+    expect(fits.cut).toBeUndefined()
+    expect(fits.count).toBe(whole)
+    expect(fits.hash).toMatch(/^[0-9a-f]{64}$/)
+    expect((await verify.hashRange(table, columns, range(whole + 1), null, true)).cut).toBeDefined()
+    // the same rows hash the same; one row fewer does not
+    expect((await verify.hashRange(table, columns, range(whole), null, true)).hash).toBe(fits.hash)
+    expect((await verify.hashRange(table, columns, range(whole - 1), null, true)).hash).not.toBe(fits.hash)
+    await verify.prepare({hashMaxBytes: 16 * 1024 * 1024})
   })
 })
 

@@ -197,7 +197,10 @@ export class MysqlEngine implements Engine {
     const query = <T>(sql: string, params?: readonly unknown[]): Promise<T[]> => this.query<T>(sql, params)
     this.#replication ??= new MysqlReplication({
       options: this.options,
-      jsonDialect: async () => ((await this.serverInfo()).flavor === 'mariadb' ? 'mariadb' : 'mysql'),
+      flavor: async () => {
+        const flavor = (await this.serverInfo()).flavor
+        return flavor === 'sqlserver' ? 'mysql' : flavor
+      },
       pool: async () => {
         await this.connect()
         if (this.#pool === null) throw new Error('MysqlEngine: the pool is closed')

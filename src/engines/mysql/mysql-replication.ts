@@ -7,8 +7,8 @@
 import {Readable} from 'node:stream'
 import type {Pool, PoolConnection, RowDataPacket} from 'mysql2/promise'
 import type {ConnectionOptions} from '../engine.js'
-import type {ColumnModel} from '../model.js'
-import type {ChangeCapture, ChunkRequest, ChunkRows, KeyRange, ReplicaTable, ReplicationSupport, TargetWriter, VerifySupport} from '../replication.js'
+import type {ColumnModel, MysqlFlavor} from '../model.js'
+import type {ChangeCapture, ChunkRequest, ChunkRows, KeyRange, RangeHash, ReplicaTable, ReplicationSupport, TargetWriter, VerifySupport} from '../replication.js'
 import {valueBytes} from '../sampling.js'
 import * as S from './mysql-replication-sql.js'
 import * as V from './mysql-verify-sql.js'
@@ -18,8 +18,8 @@ export const STATEMENT_BYTES = 1024 * 1024
 
 export interface MysqlReplicationDeps {
   options: ConnectionOptions
-  /** mariadb or mysql: how JSON is normalised in the pushdown hash (see mysql-verify-sql.ts). */
-  jsonDialect(): Promise<V.JsonDialect>
+  /** The server's flavor: how JSON is normalised in the pushdown hash, and whether the server reads in key order (see mysql-verify-sql.ts). */
+  flavor(): Promise<MysqlFlavor>
   pool(): Promise<Pool>
   mapError(err: unknown, sql: string): unknown
   capture: ChangeCapture
@@ -212,19 +212,42 @@ export function* batchesByBytes(rows: readonly unknown[][], limit = STATEMENT_BY
 const rangeParams = (range: KeyRange): unknown[] => [...(range.after === null ? [] : S.keyPredicateParams(range.after)), ...(range.through === null ? [] : S.keyPredicateParams(range.through))]
 const rangeBounds = (range: KeyRange, where: string | null): V.RangeBounds => ({after: range.after?.length ?? 0, through: range.through?.length ?? 0, where})
 
+/** verify.hashMaxBytes when nobody sets it: the default max_allowed_packet of MariaDB 10.2+. */
+export const DEFAULT_HASH_MAX_BYTES = 16 * 1024 * 1024
+
 class MysqlVerify implements VerifySupport {
   /** Resolved from the server's flavor before the first hash (MariaDB normalises JSON differently). */
   hashDialect = 'mysql-family'
+  hashBytesLimit = DEFAULT_HASH_MAX_BYTES
   #json: V.JsonDialect | null = null
+  #order: V.HashOrder = {forcePrimary: false, orderBy: false}
+  #groupConcatMaxLen = DEFAULT_HASH_MAX_BYTES
+  /** The session's max_error_count: SHOW WARNINGS lists no more than that. */
+  #warningsListed = 64
+  /** The group_concat_max_len each pooled connection's session has. */
+  readonly #sized = new WeakMap<PoolConnection, number>()
 
   constructor(
     private readonly deps: MysqlReplicationDeps,
     private readonly rows: (sql: string, params: readonly unknown[], asArray: boolean) => Promise<unknown[]>,
   ) {}
 
-  async prepare(): Promise<void> {
-    this.#json ??= await this.deps.jsonDialect()
+  async prepare(options: {hashMaxBytes?: number} = {}): Promise<void> {
+    if (options.hashMaxBytes !== undefined) this.#groupConcatMaxLen = Math.max(1024, Math.floor(options.hashMaxBytes))
+    if (this.#json === null) {
+      const flavor = await this.deps.flavor()
+      this.#json = flavor === 'mariadb' ? 'mariadb' : 'mysql'
+      this.#order = flavor === 'tidb' ? {forcePrimary: false, orderBy: true} : {forcePrimary: true, orderBy: false}
+    }
     this.hashDialect = `mysql-family/${this.#json}`
+    // GROUP_CONCAT stops at the smaller of its own limit and max_allowed_packet
+    const [row] = (await this.rows('SELECT @@max_allowed_packet AS p', [], false)) as Array<{p: string | number}>
+    const packet = Number(row?.p ?? 0)
+    this.hashBytesLimit = packet > 0 ? Math.min(packet, this.#groupConcatMaxLen) : this.#groupConcatMaxLen
+    const errors = (await this.rows('SELECT @@max_error_count AS e', [], false).catch(() => [])) as Array<{e: string | number}>
+    const listed = Number(errors[0]?.e ?? 64)
+    // with max_error_count 0 no warning is kept: the hash sessions raise it (see hashRange)
+    this.#warningsListed = Number.isFinite(listed) && listed > 0 ? listed : 0
   }
 
   async keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null): Promise<unknown[] | null> {
@@ -247,11 +270,41 @@ class MysqlVerify implements VerifySupport {
     return Number(row?.n ?? 0)
   }
 
-  async hashRange(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null, jsonAsStored = false): Promise<{count: number; hash: string}> {
-    await this.prepare()
-    const sql = V.hashRangeSql(table, columns, rangeBounds(range, where), jsonAsStored ? 'raw' : (this.#json ?? 'mysql'))
-    const [row] = (await this.rows(sql, rangeParams(range), false)) as Array<{n: string | number; s1: string | number}>
-    return {count: Number(row?.n ?? 0), hash: String(row?.s1 ?? 0)}
+  /**
+   * The hash runs on one pooled connection so that its warnings can be read right after it: a
+   * range whose text GROUP_CONCAT cut (warning 1260) comes back `cut`, never as a comparable hash.
+   */
+  async hashRange(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null, jsonAsStored = false): Promise<RangeHash> {
+    if (this.#json === null) await this.prepare()
+    const order = {forcePrimary: this.#order.forcePrimary && table.keyIsPrimary === true, orderBy: this.#order.orderBy}
+    const sql = V.hashRangeSql(table, columns, rangeBounds(range, where), jsonAsStored ? 'raw' : (this.#json ?? 'mysql'), order)
+    const pool = await this.deps.pool()
+    let conn: PoolConnection | null = null
+    try {
+      conn = await pool.getConnection()
+      const timeout = this.deps.options.queryTimeoutMs
+      if (this.#sized.get(conn) !== this.#groupConcatMaxLen) {
+        const keepWarnings = this.#warningsListed === 0 ? ', max_error_count = 64' : ''
+        await conn.query({sql: `SET SESSION group_concat_max_len = ?${keepWarnings}`, timeout}, [this.#groupConcatMaxLen])
+        this.#sized.set(conn, this.#groupConcatMaxLen)
+      }
+      const [rows] = await conn.query<RowDataPacket[]>({sql, timeout}, rangeParams(range))
+      const row = rows[0] as {n: string | number; h: string | null} | undefined
+      const count = Number(row?.n ?? 0)
+      const hash = row?.h ?? ''
+      if (columns.length === 0) return {count, hash}
+      // SHOW WARNINGS lists at most max_error_count of them: a full list may have lost the cut warning
+      const [warnings] = await conn.query<RowDataPacket[]>({sql: 'SHOW WARNINGS', timeout})
+      const list = warnings as Array<{Code?: number | string; Message?: string}>
+      const cutWarning = list.find((w) => Number(w.Code) === V.GROUP_CONCAT_CUT)
+      if (cutWarning !== undefined) return {count, hash, cut: {rowsWhole: V.rowsBeforeCut(String(cutWarning.Message ?? ''))}}
+      if (list.length >= (this.#warningsListed || 64)) return {count, hash, cut: {rowsWhole: null}}
+      return {count, hash}
+    } catch (err) {
+      throw this.deps.mapError(err, sql)
+    } finally {
+      conn?.release()
+    }
   }
 
   repairStatements(table: ReplicaTable, upserts: readonly unknown[][], deletes: readonly unknown[][]): string[] {

@@ -173,6 +173,7 @@ export interface TablePair {
 /** Tables to replicate (or verify) and their target counterparts; refuses (exit 3) when the target is not provisioned. */
 export function pairTables(source: TableModel[], target: TableModel[], targetDatabase: string): TablePair[] {
   const byName = new Map(target.map((t) => [t.name.toLowerCase(), t]))
+  const sameColumns = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((c, i) => c.toLowerCase() === b[i]?.toLowerCase())
   const missing: string[] = []
   const noKey: string[] = []
   const out: TablePair[] = []
@@ -195,7 +196,7 @@ export function pairTables(source: TableModel[], target: TableModel[], targetDat
       model: t,
       targetModel: tt,
       source: s,
-      target: {schema: targetDatabase, name: tt.name, columns: s.columns.map(map), keyColumns: s.keyColumns.map(map), keyIndexes: s.keyIndexes, jsonColumns: s.jsonColumns.map(map)},
+      target: {schema: targetDatabase, name: tt.name, columns: s.columns.map(map), keyColumns: s.keyColumns.map(map), keyIndexes: s.keyIndexes, keyIsPrimary: sameColumns(tt.primaryKey?.columns.map((c) => c.name) ?? [], s.keyColumns), jsonColumns: s.jsonColumns.map(map)},
     })
   }
   if (noKey.length > 0) {

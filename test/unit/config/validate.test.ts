@@ -318,7 +318,7 @@ describe('replicate and verify sections', () => {
     expect(validateConfig(raw)).toEqual([])
     const config = applyDefaults(raw as unknown as PayctlConfigInput)
     expect(config.replicate).toEqual({workers: 8, chunkMs: 500, maxLagSeconds: 5, maxTargetResponseMs: 1000})
-    expect(config.verify).toEqual({chunkMs: 1000, parallel: 4, maxRowDiffs: 1000, repairLog: 'repair/verify.sql'})
+    expect(config.verify).toEqual({chunkMs: 1000, parallel: 4, maxRowDiffs: 1000, hashMaxBytes: 16 * 1024 * 1024, repairLog: 'repair/verify.sql'})
   })
 
   it.each([

@@ -1,7 +1,9 @@
 /**
  * payctl verify's safety rules, without servers (fake engines behind a mocked openEngine, a fake
- * VerifySupport over in-memory rows): no repair under a filter, and keys masked in reports.
+ * VerifySupport over in-memory rows): no repair under a filter, keys masked in reports, and a range
+ * too large for the servers' hash buffer compared in parts, never on a cut hash.
  */
+import {createHash} from 'node:crypto'
 import {describe, expect, it, vi} from 'vitest'
 import type {ColumnModel, TableModel} from '../../../src/engines/model.js'
 import type {KeyRange, ReplicaTable, VerifySupport} from '../../../src/engines/replication.js'
@@ -11,6 +13,8 @@ type Row = [number, string]
 const stores: Record<'source' | 'target', Row[]> = {source: [], target: []}
 /** --where texts the fake servers understand. */
 const wheres: Record<string, (r: Row) => boolean> = {"status = 'refunded'": (r) => r[1] === 'refunded'}
+/** When set, the fake servers hash ranges themselves (pushdown) with a hash buffer of `limit` bytes, like GROUP_CONCAT. */
+let hashing: {limit: number; calls: number; cut: number} | null = null
 
 const col = (name: string, dataType: string, extra: Partial<ColumnModel> = {}): ColumnModel =>
   ({name, dataType, columnType: dataType, nullable: false, charset: null, collation: null, precision: null, scale: null, generated: null, ...extra}) as ColumnModel
@@ -37,6 +41,34 @@ function fakeEngine(side: 'source' | 'target'): unknown {
     readRange: (_t, range, where) => Promise.resolve(rows(range, where).map((r) => [...r])),
     countRows: (_t, range, where) => Promise.resolve(rows(range, where).length),
     repairStatements: (_t, upserts, deletes) => [JSON.stringify({upserts, deletes})],
+    get hashDialect() {
+      return hashing === null ? undefined : 'fake'
+    },
+    get hashBytesLimit() {
+      return hashing?.limit
+    },
+    get hashRange() {
+      if (hashing === null) return undefined
+      const h = hashing
+      return (_t: ReplicaTable, _c: unknown, range: KeyRange, where: string | null) => {
+        const texts = rows(range, where).map((r) => `${r[0]}\u001f${r[1]}`)
+        // the server's buffer: the rows that fit whole, then a cut
+        let bytes = 0
+        let whole = 0
+        for (const text of texts) {
+          bytes += text.length + (whole === 0 ? 0 : 1)
+          if (bytes > h.limit) break
+          whole++
+        }
+        h.calls++
+        const digest = createHash('sha256').update(texts.slice(0, whole + 1).join('\u001e')).digest('hex')
+        if (whole < texts.length) {
+          h.cut++
+          return Promise.resolve({count: texts.length, hash: digest, cut: {rowsWhole: whole}})
+        }
+        return Promise.resolve({count: texts.length, hash: digest})
+      }
+    },
   }
   const writer = {
     begin: () => Promise.resolve(),
@@ -84,8 +116,9 @@ const options = (extra: Record<string, unknown>) =>
     repair: false,
     dryRun: false,
     repairLog: null,
-    maxRowDiffs: 1000,
     chunkMs: 500,
+    hashMaxBytes: 16 * 1024 * 1024,
+    maxRowDiffs: 1000,
     concurrency: 1,
     recheckRetries: 0,
     recheckWaitMs: 0,
@@ -110,5 +143,52 @@ describe('row keys in the report', () => {
     const diffs = diffRows(ctx, [['4242424242424242', 'a']], [])
     expect(diffs).toHaveLength(1)
     expect(JSON.stringify(diffs[0]?.key)).not.toContain('4242424242424242')
+  })
+})
+
+describe('a range larger than the hash buffer', () => {
+  const table = (n: number, big: number | null = null): Row[] => Array.from({length: n}, (_, i): Row => [i + 1, i + 1 === big ? 'x'.repeat(5_000) : `status-${(i * 7919) % 1000}`])
+
+  it('is hashed in parts that each fit: equal sides are equal, every row counted, and the chunks learn the cap', async () => {
+    stores.source = table(20_000)
+    stores.target = table(20_000)
+    hashing = {limit: 2_048, calls: 0, cut: 0}
+    try {
+      const result = await verify(options({}))
+      const t = result.tables[0]
+      expect(t?.method).toBe('pushdown')
+      expect(result.status).toBe('equal')
+      expect(t?.sourceRows).toBe(20_000)
+      expect(t?.splits).toBeGreaterThan(0)
+      // after the first cuts the chunks stay under the cap: most hashes are whole
+      expect(hashing.cut / hashing.calls).toBeLessThan(0.1)
+    } finally {
+      hashing = null
+    }
+  })
+
+  it('finds a difference past the point where a cut hash would have stopped looking', async () => {
+    stores.source = table(5_000)
+    stores.target = table(5_000).map((r): Row => (r[0] === 4_990 ? [r[0], 'refunded'] : r))
+    hashing = {limit: 2_048, calls: 0, cut: 0}
+    try {
+      const result = await verify(options({}))
+      expect(result.status).toBe('different')
+      expect(result.tables[0]?.diffs.map((d) => [d.key, d.kind, d.columns.map((c) => c.column)])).toEqual([[{id: '4990'}, 'different', ['status']]])
+    } finally {
+      hashing = null
+    }
+  })
+
+  it('compares a row larger than the buffer row by row', async () => {
+    stores.source = table(600, 300)
+    stores.target = table(600, 300).map((r): Row => (r[0] === 300 ? [r[0], `${r[1]}!`] : r))
+    hashing = {limit: 2_048, calls: 0, cut: 0}
+    try {
+      const result = await verify(options({}))
+      expect(result.tables[0]?.diffs.map((d) => [d.key, d.kind])).toEqual([[{id: '300'}, 'different']])
+    } finally {
+      hashing = null
+    }
   })
 })

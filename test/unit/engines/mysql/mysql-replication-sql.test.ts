@@ -92,7 +92,8 @@ describe('positions', () => {
   it('takes the primary key, else a NOT NULL unique key, and leaves generated columns to the target', () => {
     const col = (name: string, extra: Record<string, unknown> = {}) => ({name, nullable: false, generated: null, dataType: 'int', ...extra})
     const t = {schema: 's', name: 't', columns: [col('a'), col('b'), col('g', {generated: {expression: 'a+b', stored: true}}), col('j', {dataType: 'json'})], primaryKey: null, uniqueKeys: [{name: 'u', columns: [{name: 'b', descending: false, prefixLength: null}]}]}
-    expect(replicaTable(t as never)).toEqual({schema: 's', name: 't', columns: ['a', 'b', 'j'], keyColumns: ['b'], keyIndexes: [1], jsonColumns: ['j']})
+    expect(replicaTable(t as never)).toEqual({schema: 's', name: 't', columns: ['a', 'b', 'j'], keyColumns: ['b'], keyIndexes: [1], keyIsPrimary: false, jsonColumns: ['j']})
+    expect(replicaTable({...t, primaryKey: {name: 'PRIMARY', columns: [{name: 'a', descending: false, prefixLength: null}]}} as never)).toMatchObject({keyColumns: ['a'], keyIsPrimary: true})
     expect(replicaTable({...t, uniqueKeys: []} as never)).toBeNull()
   })
 })

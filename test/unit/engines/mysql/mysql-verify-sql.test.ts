@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {countRangeSql, hashRangeSql, keyAtSql, readRangeSql, rowTextSql, valueTextSql} from '../../../../src/engines/mysql/mysql-verify-sql.js'
+import {countRangeSql, GROUP_CONCAT_CUT, hashRangeSql, keyAtSql, readRangeSql, rowsBeforeCut, rowTextSql, valueTextSql} from '../../../../src/engines/mysql/mysql-verify-sql.js'
 import type {ReplicaTable} from '../../../../src/engines/replication.js'
 
 const t: ReplicaTable = {schema: 'payments', name: 'ledger_entries', columns: ['txn_id', 'entry_no', 'memo', 'meta'], keyColumns: ['txn_id', 'entry_no'], keyIndexes: [0, 1], jsonColumns: ['meta']}
@@ -20,11 +20,26 @@ describe('verify SQL', () => {
     expect(rowTextSql(cols, 'mariadb')).toBe('CONCAT_WS(CHAR(31), `txn_id`, `entry_no`, CAST(`memo` AS BINARY), CAST(JSON_NORMALIZE(`meta`) AS BINARY), CONCAT(ISNULL(`memo`), ISNULL(`meta`)))')
   })
 
-  it('sums 64-bit MD5 slices over a key range (never XOR)', () => {
+  it('hashes a key range as SHA-256 of its row texts in key order (one digest per range, never XOR or per-row sums)', () => {
     expect(hashRangeSql(t, cols, {after: 2, through: 1, where: null}, 'raw')).toBe(
-      'SELECT COUNT(*) AS n, COALESCE(SUM(CAST(CONV(SUBSTRING(MD5(CONCAT_WS(CHAR(31), `txn_id`, `entry_no`, CAST(`memo` AS BINARY), CAST(`meta` AS BINARY), CONCAT(ISNULL(`memo`), ISNULL(`meta`)))), 1, 16), 16, 10) AS UNSIGNED)), 0) AS s1 FROM `payments`.`ledger_entries` WHERE ((`txn_id` > ?) OR (`txn_id` = ? AND `entry_no` > ?)) AND (`txn_id` <= ?)',
+      'SELECT COUNT(*) AS n, SHA2(GROUP_CONCAT(CONCAT_WS(CHAR(31), `txn_id`, `entry_no`, CAST(`memo` AS BINARY), CAST(`meta` AS BINARY), CONCAT(ISNULL(`memo`), ISNULL(`meta`))) SEPARATOR 0x1e), 256) AS h FROM `payments`.`ledger_entries` WHERE ((`txn_id` > ?) OR (`txn_id` = ? AND `entry_no` > ?)) AND (`txn_id` <= ?)',
     )
     expect(hashRangeSql(t, cols, {after: 0, through: 0, where: 'txn_id > 5'}, 'mysql')).toContain('FROM `payments`.`ledger_entries` WHERE (txn_id > 5)')
+  })
+
+  it('reads in key order: the primary key forced on MariaDB/MySQL, ORDER BY spelled out on TiDB', () => {
+    expect(hashRangeSql(t, cols, {after: 1, through: 0, where: null}, 'mariadb', {forcePrimary: true, orderBy: false})).toMatch(/ FROM `payments`\.`ledger_entries` FORCE INDEX \(PRIMARY\) WHERE \(`txn_id` > \?\)$/)
+    const tidb = hashRangeSql(t, cols, {after: 0, through: 0, where: null}, 'mysql', {forcePrimary: false, orderBy: true})
+    expect(tidb).toContain(' ORDER BY `txn_id`, `entry_no` SEPARATOR 0x1e)')
+    expect(tidb).not.toContain('FORCE INDEX')
+    expect(hashRangeSql(t, [], {after: 0, through: 0, where: null}, 'mysql')).toBe('SELECT COUNT(*) AS n, NULL AS h FROM `payments`.`ledger_entries`')
+  })
+
+  it('reads how many rows a cut GROUP_CONCAT held whole from its warning', () => {
+    expect(GROUP_CONCAT_CUT).toBe(1260)
+    expect(rowsBeforeCut('Row 54686 was cut by GROUP_CONCAT()')).toBe(54685)
+    expect(rowsBeforeCut('Row 1 was cut by GROUP_CONCAT()')).toBe(0)
+    expect(rowsBeforeCut('Some rows were cut by GROUPCONCAT(test.t.a)')).toBeNull()
   })
 
   it('reads ranges in key order, finds chunk boundaries and counts', () => {
