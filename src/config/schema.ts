@@ -697,7 +697,7 @@ export const payctlConfigSchema = {
       additionalProperties: false,
       properties: {
         chunkMs: {type: 'integer', minimum: 10, maximum: 60_000, default: DEFAULTS.verifyChunkMs, description: `Target time per compared chunk in milliseconds. Default ${DEFAULTS.verifyChunkMs}.`},
-        parallel: {type: 'integer', minimum: 1, maximum: 16, default: DEFAULTS.verifyParallel, description: `Tables compared at the same time. Default ${DEFAULTS.verifyParallel}.`},
+        parallel: {type: 'integer', minimum: 1, maximum: 16, default: DEFAULTS.verifyParallel, description: `Chunks compared at the same time, across tables (each runs one query on each server). Default ${DEFAULTS.verifyParallel}.`},
         maxRowDiffs: {type: 'integer', minimum: 1, default: DEFAULTS.verifyMaxRowDiffs, description: `Stop listing a table's differing rows after this many. Default ${DEFAULTS.verifyMaxRowDiffs}.`},
         hashMaxBytes: {
           type: 'integer',

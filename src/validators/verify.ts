@@ -58,7 +58,7 @@ export interface VerifyOptions {
   chunkMs: number
   /** Most row text one server-side hash holds in a server's memory (pushdown); larger ranges are hashed in parts. */
   hashMaxBytes: number
-  /** Tables compared at the same time. */
+  /** Chunks compared at the same time, across tables. */
   concurrency: number
   recheckRetries: number
   /** How long a re-check waits for replication to pass a chunk's position. */
@@ -172,12 +172,13 @@ async function run(o: VerifyOptions, source: Side, target: Side): Promise<Verify
   }
   const results: TableVerifyResult[] = []
   const queue = [...pairs].sort((a, b) => b.model.rowEstimate - a.model.rowEstimate)
+  const slots = new ChunkSlots(o.concurrency)
   const worker = async (): Promise<void> => {
     for (;;) {
       o.signal?.throwIfAborted()
       const pair = queue.shift()
       if (pair === undefined) return
-      const result = await verifyTable(o, source, target, pair, online)
+      const result = await verifyTable(o, source, target, pair, online, slots)
       results.push(result)
       o.onEvent?.({kind: 'table-done', result})
     }
@@ -250,7 +251,7 @@ async function replicationWatch(target: Side, controlDatabase: string): Promise<
   return watch
 }
 
-async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: TablePair, online: ReplicationWatch): Promise<TableVerifyResult> {
+async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: TablePair, online: ReplicationWatch, slots: ChunkSlots): Promise<TableVerifyResult> {
   const started = performance.now()
   const name = pair.source.name
   const byName = (model: TableModel, names: readonly string[]): ColumnModel[] =>
@@ -273,14 +274,14 @@ async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: T
       result.chunks = 1
       result.status = s === t ? 'equal' : 'different'
     } else {
-      await compareTable(o, ctx, online, result)
+      await compareTable(o, ctx, online, result, slots)
       if (o.repair && result.diffs.length > 0) {
         const repaired = await repairTable(o, ctx, repairsOf.get(result) ?? [])
         result.repaired = repaired
         if (!o.dryRun) {
           // verify the repaired table again: what the report says is the state after the repair
           const again: TableVerifyResult = {...result, chunks: 0, rechecked: 0, splits: 0, sourceRows: 0, targetRows: 0, status: 'equal', diffs: [], diffsTruncated: false}
-          await compareTable(o, ctx, online, again)
+          await compareTable(o, ctx, online, again, slots)
           Object.assign(result, {...again, repaired})
         }
       }
@@ -313,8 +314,11 @@ async function verifyTable(o: VerifyOptions, source: Side, target: Side, pair: T
  */
 interface Chunker {
   next(after: unknown[] | null): Promise<unknown[] | null>
-  /** After a chunk: its time, its rows (null: skipped by --sample), and the rows one hash held whole when one was cut. */
-  adapt(ms: number, rows: number | null, rowsWhole: number | null): void
+  /**
+   * After a chunk (chunks may finish out of order): its range, its time, its rows (null: skipped by
+   * --sample), and the rows one hash held whole when one was cut.
+   */
+  adapt(range: KeyRange, ms: number, rows: number | null, rowsWhole: number | null): void
 }
 
 /** Share of the hash buffer a chunk aims to fill: row sizes vary around the estimate. */
@@ -356,11 +360,14 @@ async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
         const through = from + BigInt(step)
         return Promise.resolve(through >= hi ? null : [String(through)])
       },
-      adapt: (ms, rows, rowsWhole) => {
+      adapt: (range, ms, rows, rowsWhole) => {
         if (rowsWhole !== null) lowerCap(rows, rowsWhole)
+        // the chunk's own width in key values (the step may have moved since it was cut)
+        const from = range.after === null ? lo - 1n : BigInt(String(range.after[0]))
+        const width = Math.max(1, Number((range.through === null ? hi : BigInt(String(range.through[0]))) - from))
         // the density where the keys are now: an empty stretch (a gap in the keys) lifts the cap, so steps double across it
-        if (rows !== null) density = rows / step
-        step = Math.max(1, Math.round(Math.min(step * 2, scale(step, ms))))
+        if (rows !== null) density = rows / width
+        step = Math.max(1, Math.round(scale(width, ms)))
         if (capRows !== null && density !== null && density > 0) step = Math.max(1, Math.min(step, Math.floor(capRows / density)))
       },
     }
@@ -368,42 +375,111 @@ async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
   let rows = Math.min(5_000, capRows ?? 5_000)
   return {
     next: (after) => ctx.source.verify.keyAt(ctx.pair.source, after, rows, o.where),
-    adapt: (ms, chunkRows, rowsWhole) => {
+    adapt: (_range, ms, chunkRows, rowsWhole) => {
       if (rowsWhole !== null) lowerCap(chunkRows, rowsWhole)
-      rows = Math.round(Math.min(200_000, capRows ?? 200_000, Math.max(Math.min(500, capRows ?? 500), scale(rows, ms))))
+      rows = Math.round(Math.min(200_000, capRows ?? 200_000, Math.max(Math.min(500, capRows ?? 500), scale(chunkRows ?? rows, ms))))
     },
   }
 }
 
-/** Compares a table chunk by chunk; fills counts, chunk numbers, status and row diffs. */
-async function compareTable(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, result: TableVerifyResult): Promise<void> {
+/**
+ * Chunk comparisons in flight across all tables (--parallel): each holds a slot while both servers
+ * hash its range. A table takes a free slot for its next chunk without waiting for its last one, so
+ * when the other tables are done, the last (largest) one runs --parallel chunks at once.
+ */
+export class ChunkSlots {
+  #free: number
+  readonly #waiting: Array<() => void> = []
+
+  constructor(slots: number) {
+    this.#free = Math.max(1, slots)
+  }
+
+  async take(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--
+      return
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve))
+  }
+
+  give(): void {
+    const next = this.#waiting.shift()
+    if (next === undefined) this.#free++
+    else next()
+  }
+}
+
+/** What one chunk's row diff found; merged in chunk order, so the report lists differences in key order. */
+interface Findings {
+  diffs: RowDiff[]
+  repairs: RepairItem[]
+  truncated: boolean
+}
+
+/** Compares a table chunk by chunk (several at once when slots are free); fills counts, chunk numbers, status and row diffs. */
+async function compareTable(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, result: TableVerifyResult, slots: ChunkSlots): Promise<void> {
   const rng = o.samplePct === null ? null : new Prng(o.sampleSeed ?? 1, ctx.pair.source.name.length)
   const chunks = await chunker(o, ctx)
-  let after: unknown[] | null = null
-  for (;;) {
-    o.signal?.throwIfAborted()
-    const startedChunk = performance.now()
-    const through = await chunks.next(after)
-    const range: KeyRange = {after, through}
-    let outcome: ChunkOutcome | null = null
-    if (rng === null || rng.next() * 100 < (o.samplePct ?? 100)) {
-      outcome = await compareRangeOnline(o, ctx, online, range, result)
+  const found: Findings[] = []
+  // row diffs listed for the whole table, shared by its chunks
+  const budget = {left: o.maxRowDiffs}
+  const running = new Set<Promise<void>>()
+  let failure: {error: unknown} | null = null
+  const compareChunk = async (range: KeyRange, findings: Findings): Promise<void> => {
+    const started = performance.now()
+    try {
+      const outcome = await compareRangeOnline(o, ctx, online, range, result)
       result.chunks++
       result.sourceRows += outcome.sourceCount
       result.targetRows += outcome.targetCount
       if (!outcome.equal) {
-        const before = result.diffs.length
-        await diffRange(o, ctx, online, range, result)
+        await diffRange(o, ctx, online, range, result, findings, budget)
         // a range whose rows all matched on their re-check was a change in flight
-        if (result.diffs.length > before || result.diffsTruncated) result.status = 'different'
+        if (findings.diffs.length > 0 || findings.truncated) result.status = 'different'
         else result.rechecked++
       }
+      chunks.adapt(range, performance.now() - started, Math.max(outcome.sourceCount, outcome.targetCount), outcome.rowsWhole)
       o.onEvent?.({kind: 'progress', table: ctx.pair.source.name, chunks: result.chunks, rows: result.sourceRows})
+    } finally {
+      slots.give()
     }
-    if (through === null) break
-    after = through
-    chunks.adapt(performance.now() - startedChunk, outcome === null ? null : Math.max(outcome.sourceCount, outcome.targetCount), outcome?.rowsWhole ?? null)
   }
+  try {
+    let after: unknown[] | null = null
+    for (;;) {
+      o.signal?.throwIfAborted()
+      const startedNext = performance.now()
+      const through = await chunks.next(after)
+      const range: KeyRange = {after, through}
+      if (rng === null || rng.next() * 100 < (o.samplePct ?? 100)) {
+        await slots.take()
+        if (failure !== null) {
+          slots.give()
+          break
+        }
+        const findings: Findings = {diffs: [], repairs: [], truncated: false}
+        found.push(findings)
+        const task = compareChunk(range, findings).catch((error: unknown) => {
+          failure ??= {error}
+        })
+        running.add(task)
+        void task.finally(() => running.delete(task))
+      } else chunks.adapt(range, performance.now() - startedNext, null, null)
+      if (through === null || failure !== null) break
+      after = through
+    }
+  } finally {
+    await Promise.allSettled([...running])
+  }
+  if (failure !== null) throw (failure as {error: unknown}).error
+  const repairs: RepairItem[] = []
+  for (const f of found) {
+    result.diffs.push(...f.diffs)
+    repairs.push(...f.repairs)
+    result.diffsTruncated ||= f.truncated
+  }
+  repairsOf.set(result, repairs)
 }
 
 /** A chunk compared, and re-compared after replication has passed the moment it was read. */
@@ -499,10 +575,10 @@ async function compareInParts(ctx: TableContext, range: KeyRange, where: string 
   return out
 }
 
-/** Narrows a differing range to small ranges by halving, then compares their rows. */
-async function diffRange(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, range: KeyRange, result: TableVerifyResult): Promise<void> {
-  if (result.diffs.length >= o.maxRowDiffs) {
-    result.diffsTruncated = true
+/** Narrows a differing range to small ranges by halving, then compares their rows; at most `budget.left` more differences are listed. */
+async function diffRange(o: VerifyOptions, ctx: TableContext, online: ReplicationWatch, range: KeyRange, result: TableVerifyResult, findings: Findings, budget: {left: number}): Promise<void> {
+  if (budget.left <= 0) {
+    findings.truncated = true
     return
   }
   const [sourceRows, targetRows] = await Promise.all([ctx.source.verify.countRows(ctx.pair.source, range, o.where), ctx.target.verify.countRows(ctx.pair.target, range, o.where)])
@@ -516,20 +592,19 @@ async function diffRange(o: VerifyOptions, ctx: TableContext, online: Replicatio
       for (const half of [{after: range.after, through: mid}, {after: mid, through: range.through}]) {
         const outcome = await compareRange(ctx, half, o.where)
         result.splits += outcome.splits
-        if (!outcome.equal) await diffRange(o, ctx, online, half, result)
+        if (!outcome.equal) await diffRange(o, ctx, online, half, result, findings, budget)
       }
       return
     }
   }
-  let repairs = repairsOf.get(result)
-  if (repairs === undefined) repairsOf.set(result, (repairs = []))
   for (const {sourceRow, targetKey, ...diff} of await leafDiffs(o, ctx, online, range)) {
-    if (result.diffs.length >= o.maxRowDiffs) {
-      result.diffsTruncated = true
+    if (budget.left <= 0) {
+      findings.truncated = true
       return
     }
-    result.diffs.push(diff)
-    repairs.push({sourceRow, targetKey})
+    budget.left--
+    findings.diffs.push(diff)
+    findings.repairs.push({sourceRow, targetKey})
   }
 }
 

@@ -14,7 +14,7 @@ const stores: Record<'source' | 'target', Row[]> = {source: [], target: []}
 /** --where texts the fake servers understand. */
 const wheres: Record<string, (r: Row) => boolean> = {"status = 'refunded'": (r) => r[1] === 'refunded'}
 /** When set, the fake servers hash ranges themselves (pushdown) with a hash buffer of `limit` bytes, like GROUP_CONCAT. */
-let hashing: {limit: number; calls: number; cut: number} | null = null
+let hashing: {limit: number; calls: number; cut: number; inFlight?: {now: number; most: number}} | null = null
 
 const col = (name: string, dataType: string, extra: Partial<ColumnModel> = {}): ColumnModel =>
   ({name, dataType, columnType: dataType, nullable: false, charset: null, collation: null, precision: null, scale: null, generated: null, ...extra}) as ColumnModel
@@ -61,12 +61,22 @@ function fakeEngine(side: 'source' | 'target'): unknown {
           whole++
         }
         h.calls++
+        const flight = side === 'source' ? h.inFlight : undefined
         const digest = createHash('sha256').update(texts.slice(0, whole + 1).join('\u001e')).digest('hex')
         if (whole < texts.length) {
           h.cut++
           return Promise.resolve({count: texts.length, hash: digest, cut: {rowsWhole: whole}})
         }
-        return Promise.resolve({count: texts.length, hash: digest})
+        if (flight === undefined) return Promise.resolve({count: texts.length, hash: digest})
+        // answered on a later turn of the event loop, like a server: hashes asked meanwhile overlap
+        flight.now++
+        flight.most = Math.max(flight.most, flight.now)
+        return new Promise((resolve) =>
+          setImmediate(() => {
+            flight.now--
+            resolve({count: texts.length, hash: digest})
+          }),
+        )
       }
     },
   }
@@ -187,6 +197,23 @@ describe('a range larger than the hash buffer', () => {
     try {
       const result = await verify(options({}))
       expect(result.tables[0]?.diffs.map((d) => [d.key, d.kind])).toEqual([[{id: '300'}, 'different']])
+    } finally {
+      hashing = null
+    }
+  })
+})
+
+describe('--parallel', () => {
+  it('is a number of chunks in flight across tables: the only table runs that many at once', async () => {
+    stores.source = Array.from({length: 20_000}, (_, i): Row => [i + 1, 'captured'])
+    stores.target = stores.source.map((r): Row => [...r])
+    hashing = {limit: 2_048, calls: 0, cut: 0, inFlight: {now: 0, most: 0}}
+    try {
+      const result = await verify(options({concurrency: 3}))
+      expect(result.status).toBe('equal')
+      expect(result.tables[0]?.sourceRows).toBe(20_000)
+      expect(hashing.inFlight?.most).toBe(3)
+      expect(hashing.inFlight?.now).toBe(0)
     } finally {
       hashing = null
     }
