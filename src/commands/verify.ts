@@ -36,7 +36,7 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
     junit: Flags.string({env: 'PAYCTL_VERIFY_JUNIT', summary: 'Also write JUnit XML (one test case per table) to this file.', helpValue: 'FILE'}),
     'max-row-diffs': Flags.integer({min: 1, env: 'PAYCTL_VERIFY_MAX_ROW_DIFFS', summary: 'Stop listing a table\'s differing rows after this many. [default: verify.maxRowDiffs, else 1000]'}),
     'chunk-ms': Flags.integer({min: 10, max: 60_000, env: 'PAYCTL_VERIFY_CHUNK_MS', summary: 'Target time per chunk. [default: verify.chunkMs, else 1000]', helpValue: 'MS'}),
-    'hash-max-bytes': Flags.integer({min: 1024, max: 1024 * 1024 * 1024, env: 'PAYCTL_VERIFY_HASH_MAX_BYTES', summary: "Most row text one server-side hash holds in each server's memory; larger ranges are hashed in parts (max_allowed_packet caps it too). [default: verify.hashMaxBytes, else 16777216]", helpValue: 'BYTES'}),
+    'hash-max-bytes': Flags.integer({min: 1024, max: 1024 * 1024 * 1024, env: 'PAYCTL_VERIFY_HASH_MAX_BYTES', summary: "Most row text one server-side hash holds in a server's memory (per range, --parallel at once); larger ranges are hashed in parts; a smaller max_allowed_packet wins. [default: verify.hashMaxBytes, else 16777216]", helpValue: 'BYTES'}),
     parallel: Flags.integer({min: 1, max: 16, env: 'PAYCTL_VERIFY_PARALLEL', summary: 'Chunks compared at the same time, across tables (each runs one query on each server); the last table left uses them all. [default: verify.parallel, else 3]'}),
   }
 

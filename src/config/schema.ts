@@ -704,7 +704,7 @@ export const payctlConfigSchema = {
           minimum: 1024,
           maximum: 1024 * 1024 * 1024,
           default: DEFAULTS.verifyHashMaxBytes,
-          description: `Most row text (bytes) one server-side hash holds in each server's memory (GROUP_CONCAT); a larger range is hashed in parts. The servers' max_allowed_packet caps it too. Default ${DEFAULTS.verifyHashMaxBytes} (16 MiB).`,
+          description: `Most row text (bytes) one server-side hash holds in a server's memory (GROUP_CONCAT), per range being compared (verify.parallel at once); a larger range is hashed in parts. A smaller max_allowed_packet wins. Default ${DEFAULTS.verifyHashMaxBytes} (16 MiB).`,
         },
         repairLog: nonEmpty(`File --repair appends every statement to (relative to the working directory). Default ${DEFAULTS.verifyRepairLog}.`),
       },

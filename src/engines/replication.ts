@@ -149,8 +149,9 @@ export interface RangeHash {
   count: number
   hash: string
   /**
-   * The range's text did not fit the server's hash buffer (hashBytesLimit): `hash` covers only a
-   * prefix and must not be compared. `rowsWhole`: how many rows fitted, when the server said.
+   * The hash must not be compared: the range's text did not fit the server's hash buffer
+   * (hashBytesLimit), or the server warned of rows left out. `rowsWhole`: how many rows fitted,
+   * when the server said.
    */
   cut?: {rowsWhole: number | null}
 }
@@ -163,8 +164,8 @@ export interface VerifySupport {
    * may hold in the server's memory.
    */
   prepare?(options?: {hashMaxBytes?: number}): Promise<void>
-  /** The key `offset` rows after `after` in key order (offset >= 1), null when the table (or the filter) ends first. */
-  keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null): Promise<unknown[] | null>
+  /** The key `offset` rows after `after` in key order (offset >= 1), null when the table (or the filter, or `through`) ends first. */
+  keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null, through?: unknown[] | null): Promise<unknown[] | null>
   /** A range's rows in key order, values in table.columns order. */
   readRange(table: ReplicaTable, range: KeyRange, where: string | null): Promise<unknown[][]>
   /**

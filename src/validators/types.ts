@@ -41,8 +41,9 @@ export interface TableVerifyResult {
   /** Chunks that differed at first and matched on a re-check after replication caught up. */
   rechecked: number
   /**
-   * Ranges hashed in parts (pushdown) because their text did not fit the servers' hash buffer
-   * (verify.hashMaxBytes, at most max_allowed_packet); each part was compared whole.
+   * Ranges whose server-side hash was not comparable (their text did not fit the servers' hash
+   * buffer, verify.hashMaxBytes or max_allowed_packet, or a server warned of rows left out), and
+   * that were compared in parts or row by row instead.
    */
   splits: number
   sourceRows: number

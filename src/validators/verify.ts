@@ -126,9 +126,9 @@ interface ChunkOutcome {
   equal: boolean
   sourceCount: number
   targetCount: number
-  /** Parts the range was hashed in beyond the first (its text did not fit the hash buffer). */
+  /** Ranges (this one and parts of it) whose hash was not comparable and that were compared in parts or row by row. */
   splits: number
-  /** The fewest rows one part could hold whole, when a hash was cut (the chunker's cap). */
+  /** When this range's hash was cut: how many of its rows fitted whole (the chunker's cap). */
   rowsWhole: number | null
 }
 
@@ -173,17 +173,26 @@ async function run(o: VerifyOptions, source: Side, target: Side): Promise<Verify
   const results: TableVerifyResult[] = []
   const queue = [...pairs].sort((a, b) => b.model.rowEstimate - a.model.rowEstimate)
   const slots = new ChunkSlots(o.concurrency)
+  let failed = false
   const worker = async (): Promise<void> => {
-    for (;;) {
+    // after a table fails no other starts; the ones running finish before the error is reported
+    while (!failed) {
       o.signal?.throwIfAborted()
       const pair = queue.shift()
       if (pair === undefined) return
-      const result = await verifyTable(o, source, target, pair, online, slots)
-      results.push(result)
-      o.onEvent?.({kind: 'table-done', result})
+      try {
+        const result = await verifyTable(o, source, target, pair, online, slots)
+        results.push(result)
+        o.onEvent?.({kind: 'table-done', result})
+      } catch (err) {
+        failed = true
+        throw err
+      }
     }
   }
-  await Promise.all(Array.from({length: Math.max(1, Math.min(o.concurrency, pairs.length))}, () => worker()))
+  const settled = await Promise.allSettled(Array.from({length: Math.max(1, Math.min(o.concurrency, pairs.length))}, () => worker()))
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (rejected !== undefined) throw rejected.reason
   results.sort((a, b) => a.table.localeCompare(b.table))
   const different = results.filter((r) => r.status !== 'equal' && r.status !== 'skipped').length
   return {
@@ -335,11 +344,28 @@ export function hashRowCap(ctx: Pick<TableContext, 'method' | 'pair' | 'source' 
 
 async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
   const scale = (n: number, ms: number): number => n * Math.min(2, Math.max(0.5, o.chunkMs / Math.max(1, ms)))
-  let capRows = hashRowCap(ctx)
-  const lowerCap = (rows: number | null, rowsWhole: number | null): void => {
-    if (rowsWhole === null && rows === null) return
-    const fits = Math.max(1, Math.floor(rowsWhole === null ? (rows ?? 2) / 2 : rowsWhole * 0.9))
-    capRows = capRows === null ? fits : Math.min(capRows, fits)
+  const estimate = hashRowCap(ctx)
+  let capRows = estimate
+  let uncut = 0
+  /**
+   * After each chunk: a cut near the cap means longer rows than estimated (the cap comes down to
+   * what fitted); a cut far sooner may be one very large row, and halves the cap only. The
+   * cap grows back by half after 8 chunks in a row that fitted, up to the estimate, so one large row
+   * does not shrink the chunks of the rest of the table.
+   */
+  const fitCap = (rows: number | null, rowsWhole: number | null): void => {
+    if (rows === null) return
+    if (rowsWhole === null) {
+      if (++uncut >= 8 && capRows !== null) {
+        capRows = estimate === null ? Math.ceil(capRows * 1.5) : Math.min(estimate, Math.ceil(capRows * 1.5))
+        uncut = 0
+      }
+      return
+    }
+    uncut = 0
+    // without a cap yet the fit is all there is to go by
+    const fits = capRows === null || rowsWhole >= capRows / 2 ? Math.floor(rowsWhole * 0.9) : Math.floor(capRows / 2)
+    capRows = Math.max(1, capRows === null ? fits : Math.min(capRows, fits))
   }
   // an integer first key column cuts by value; with a composite key the bounds are prefixes (whole first-column values)
   const integerKey = ctx.families[ctx.pair.source.keyIndexes[0] ?? 0] === 'integer'
@@ -361,7 +387,7 @@ async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
         return Promise.resolve(through >= hi ? null : [String(through)])
       },
       adapt: (range, ms, rows, rowsWhole) => {
-        if (rowsWhole !== null) lowerCap(rows, rowsWhole)
+        fitCap(rows, rowsWhole)
         // the chunk's own width in key values (the step may have moved since it was cut)
         const from = range.after === null ? lo - 1n : BigInt(String(range.after[0]))
         const width = Math.max(1, Number((range.through === null ? hi : BigInt(String(range.through[0]))) - from))
@@ -376,7 +402,7 @@ async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
   return {
     next: (after) => ctx.source.verify.keyAt(ctx.pair.source, after, rows, o.where),
     adapt: (_range, ms, chunkRows, rowsWhole) => {
-      if (rowsWhole !== null) lowerCap(chunkRows, rowsWhole)
+      fitCap(chunkRows, rowsWhole)
       rows = Math.round(Math.min(200_000, capRows ?? 200_000, Math.max(Math.min(500, capRows ?? 500), scale(chunkRows ?? rows, ms))))
     },
   }
@@ -531,47 +557,43 @@ async function compareRows(ctx: TableContext, range: KeyRange, where: string | n
 }
 
 /**
- * A range whose text a server cut (larger than its hash buffer) is compared in parts of a little
- * fewer rows than fitted whole (half the range when the server did not say); a part that is cut
- * again is split the same way. A range of at most BISECT_ROWS rows that still does not fit (very
- * large rows) is compared row by row.
+ * A range whose hash a server could not give whole (its text did not fit the hash buffer, or rows
+ * were left out) is compared in parts of a little fewer rows than fitted (half the range when the
+ * server did not say); a part that is cut again is split the same way. A range of at most
+ * BISECT_ROWS rows that still does not fit (very large rows) is compared row by row.
  */
 async function compareInParts(ctx: TableContext, range: KeyRange, where: string | null, s: RangeHash, t: RangeHash): Promise<ChunkOutcome> {
   const fitted = [s.cut, t.cut].flatMap((c) => (c?.rowsWhole === null || c === undefined ? [] : [c.rowsWhole]))
-  const reported = fitted.length === 0 ? null : Math.min(...fitted)
   const rows = Math.max(s.count, t.count)
-  let partRows = Math.max(1, reported === null || reported === 0 ? Math.floor(rows / 2) : Math.floor(reported * 0.9))
-  const out: ChunkOutcome = {equal: true, sourceCount: 0, targetCount: 0, splits: 0, rowsWhole: partRows}
+  // what this range tells the chunker: how many rows fitted whole
+  const rowsWhole = fitted.length === 0 || Math.min(...fitted) === 0 ? Math.max(1, Math.floor(rows / 2)) : Math.min(...fitted)
+  const out: ChunkOutcome = {equal: true, sourceCount: 0, targetCount: 0, splits: 1, rowsWhole}
   const add = (o: ChunkOutcome): void => {
     out.equal &&= o.equal
     out.sourceCount += o.sourceCount
     out.targetCount += o.targetCount
     out.splits += o.splits
-    if (o.rowsWhole !== null) out.rowsWhole = Math.min(out.rowsWhole ?? o.rowsWhole, o.rowsWhole)
   }
   if (rows <= BISECT_ROWS) {
     add(await compareRows(ctx, range, where))
-    out.splits++
     return out
   }
-  // parts cut by the keys of the side with more rows, as bisection does
+  const firstPart = Math.max(1, Math.floor(rowsWhole * 0.9))
+  let partRows = firstPart
+  // parts cut by the keys of the side with more rows, as bisection does, never past the range's end
   const side = s.count >= t.count ? {verify: ctx.source.verify, table: ctx.pair.source} : {verify: ctx.target.verify, table: ctx.pair.target}
   let after = range.after
-  let left = rows
-  while (left > 0) {
-    const mid = left > partRows ? await side.verify.keyAt(side.table, after, partRows, where) : null
+  for (;;) {
+    const mid = await side.verify.keyAt(side.table, after, partRows, where, range.through)
     const last = mid === null || (range.through !== null && keyText(mid) === keyText(range.through))
     const part = await compareRange(ctx, {after, through: last ? range.through : mid}, where)
     add(part)
-    out.splits++
     if (last) break
     after = mid
-    left -= partRows
-    // a part that was cut too: the rows grew longer, the next parts are smaller
-    if (part.rowsWhole !== null) partRows = Math.max(1, Math.min(partRows, Math.floor(part.rowsWhole * 0.9)))
+    // a part cut near its size: the rows grew longer, the next parts are smaller; cut far sooner
+    // (one very large row, already compared in its own parts): the next parts keep their size
+    if (part.rowsWhole !== null) partRows = part.rowsWhole >= partRows / 2 ? Math.max(1, Math.floor(part.rowsWhole * 0.9)) : partRows
   }
-  // the first part was the range itself, not a split
-  out.splits--
   return out
 }
 

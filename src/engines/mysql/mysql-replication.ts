@@ -213,7 +213,7 @@ const rangeParams = (range: KeyRange): unknown[] => [...(range.after === null ? 
 const rangeBounds = (range: KeyRange, where: string | null): V.RangeBounds => ({after: range.after?.length ?? 0, through: range.through?.length ?? 0, where})
 
 /** verify.hashMaxBytes when nobody sets it: the default max_allowed_packet of MariaDB 10.2+. */
-export const DEFAULT_HASH_MAX_BYTES = 16 * 1024 * 1024
+const DEFAULT_HASH_MAX_BYTES = 16 * 1024 * 1024
 
 class MysqlVerify implements VerifySupport {
   /** Resolved from the server's flavor before the first hash (MariaDB normalises JSON differently). */
@@ -221,11 +221,11 @@ class MysqlVerify implements VerifySupport {
   hashBytesLimit = DEFAULT_HASH_MAX_BYTES
   #json: V.JsonDialect | null = null
   #order: V.HashOrder = {forcePrimary: false, orderBy: false}
-  #groupConcatMaxLen = DEFAULT_HASH_MAX_BYTES
-  /** The session's max_error_count: SHOW WARNINGS lists no more than that. */
-  #warningsListed = 64
-  /** The group_concat_max_len each pooled connection's session has. */
-  readonly #sized = new WeakMap<PoolConnection, number>()
+  #hashMaxBytes = DEFAULT_HASH_MAX_BYTES
+  /** The server keeps no warnings by default (max_error_count 0): the hash sessions raise it. */
+  #keepWarnings = false
+  /** The group_concat_max_len each pooled connection's session has (keyed by the driver's connection: the pool hands out a new wrapper each time). */
+  readonly #sized = new WeakMap<object, number>()
 
   constructor(
     private readonly deps: MysqlReplicationDeps,
@@ -233,25 +233,29 @@ class MysqlVerify implements VerifySupport {
   ) {}
 
   async prepare(options: {hashMaxBytes?: number} = {}): Promise<void> {
-    if (options.hashMaxBytes !== undefined) this.#groupConcatMaxLen = Math.max(1024, Math.floor(options.hashMaxBytes))
+    if (options.hashMaxBytes !== undefined) this.#hashMaxBytes = Math.max(1024, Math.floor(options.hashMaxBytes))
     if (this.#json === null) {
       const flavor = await this.deps.flavor()
       this.#json = flavor === 'mariadb' ? 'mariadb' : 'mysql'
-      this.#order = flavor === 'tidb' ? {forcePrimary: false, orderBy: true} : {forcePrimary: true, orderBy: false}
+      // a server with a query cache (MariaDB, MySQL 5.7, Aurora MySQL 2) has @@query_cache_type; MySQL 8 has none
+      const cache = await this.rows('SELECT @@query_cache_type AS c', [], false).then(
+        () => true,
+        () => false,
+      )
+      this.#order = flavor === 'tidb' ? {forcePrimary: false, orderBy: true, noCache: false} : {forcePrimary: true, orderBy: false, noCache: cache}
     }
     this.hashDialect = `mysql-family/${this.#json}`
-    // GROUP_CONCAT stops at the smaller of its own limit and max_allowed_packet
+    // GROUP_CONCAT stops at the smaller of its own limit and max_allowed_packet: the sessions get that smaller one
     const [row] = (await this.rows('SELECT @@max_allowed_packet AS p', [], false)) as Array<{p: string | number}>
     const packet = Number(row?.p ?? 0)
-    this.hashBytesLimit = packet > 0 ? Math.min(packet, this.#groupConcatMaxLen) : this.#groupConcatMaxLen
+    this.hashBytesLimit = packet > 0 ? Math.min(packet, this.#hashMaxBytes) : this.#hashMaxBytes
     const errors = (await this.rows('SELECT @@max_error_count AS e', [], false).catch(() => [])) as Array<{e: string | number}>
-    const listed = Number(errors[0]?.e ?? 64)
-    // with max_error_count 0 no warning is kept: the hash sessions raise it (see hashRange)
-    this.#warningsListed = Number.isFinite(listed) && listed > 0 ? listed : 0
+    this.#keepWarnings = Number(errors[0]?.e ?? 64) === 0
   }
 
-  async keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null): Promise<unknown[] | null> {
-    const [row] = (await this.rows(V.keyAtSql(table, after?.length ?? 0, where), [...(after === null ? [] : S.keyPredicateParams(after)), Math.max(0, offset - 1)], true)) as unknown[][]
+  async keyAt(table: ReplicaTable, after: unknown[] | null, offset: number, where: string | null, through: unknown[] | null = null): Promise<unknown[] | null> {
+    const params = [...(after === null ? [] : S.keyPredicateParams(after)), ...(through === null ? [] : S.keyPredicateParams(through)), Math.max(0, offset - 1)]
+    const [row] = (await this.rows(V.keyAtSql(table, after?.length ?? 0, where, through?.length ?? 0), params, true)) as unknown[][]
     return row ?? null
   }
 
@@ -271,34 +275,37 @@ class MysqlVerify implements VerifySupport {
   }
 
   /**
-   * The hash runs on one pooled connection so that its warnings can be read right after it: a
-   * range whose text GROUP_CONCAT cut (warning 1260) comes back `cut`, never as a comparable hash.
+   * The hash runs on one pooled connection so that its warnings can be read right after it. A hash
+   * with any warning is not comparable and comes back `cut`: GROUP_CONCAT cut the text (1260, which
+   * says how many rows fitted), a row longer than max_allowed_packet became NULL and was left out
+   * (1301), or anything else went wrong in a row. Its range is then compared in parts.
    */
   async hashRange(table: ReplicaTable, columns: readonly ColumnModel[], range: KeyRange, where: string | null, jsonAsStored = false): Promise<RangeHash> {
     if (this.#json === null) await this.prepare()
-    const order = {forcePrimary: this.#order.forcePrimary && table.keyIsPrimary === true, orderBy: this.#order.orderBy}
+    // the key order comes from the primary key's scan, or is spelled out (TiDB, or a unique key)
+    const order = {...this.#order, forcePrimary: this.#order.forcePrimary && table.keyIsPrimary === true, orderBy: this.#order.orderBy || table.keyIsPrimary !== true}
     const sql = V.hashRangeSql(table, columns, rangeBounds(range, where), jsonAsStored ? 'raw' : (this.#json ?? 'mysql'), order)
     const pool = await this.deps.pool()
     let conn: PoolConnection | null = null
     try {
       conn = await pool.getConnection()
       const timeout = this.deps.options.queryTimeoutMs
-      if (this.#sized.get(conn) !== this.#groupConcatMaxLen) {
-        const keepWarnings = this.#warningsListed === 0 ? ', max_error_count = 64' : ''
-        await conn.query({sql: `SET SESSION group_concat_max_len = ?${keepWarnings}`, timeout}, [this.#groupConcatMaxLen])
-        this.#sized.set(conn, this.#groupConcatMaxLen)
+      const session: object = (conn as unknown as {connection?: object}).connection ?? conn
+      if (this.#sized.get(session) !== this.hashBytesLimit) {
+        await conn.query({sql: `SET SESSION group_concat_max_len = ?${this.#keepWarnings ? ', max_error_count = 64' : ''}`, timeout}, [this.hashBytesLimit])
+        this.#sized.set(session, this.hashBytesLimit)
       }
       const [rows] = await conn.query<RowDataPacket[]>({sql, timeout}, rangeParams(range))
       const row = rows[0] as {n: string | number; h: string | null} | undefined
       const count = Number(row?.n ?? 0)
       const hash = row?.h ?? ''
       if (columns.length === 0) return {count, hash}
-      // SHOW WARNINGS lists at most max_error_count of them: a full list may have lost the cut warning
       const [warnings] = await conn.query<RowDataPacket[]>({sql: 'SHOW WARNINGS', timeout})
-      const list = warnings as Array<{Code?: number | string; Message?: string}>
-      const cutWarning = list.find((w) => Number(w.Code) === V.GROUP_CONCAT_CUT)
+      const problems = (warnings as Array<{Level?: string; Code?: number | string; Message?: string}>).filter((w) => w.Level !== 'Note')
+      const cutWarning = problems.find((w) => Number(w.Code) === V.GROUP_CONCAT_CUT)
       if (cutWarning !== undefined) return {count, hash, cut: {rowsWhole: V.rowsBeforeCut(String(cutWarning.Message ?? ''))}}
-      if (list.length >= (this.#warningsListed || 64)) return {count, hash, cut: {rowsWhole: null}}
+      // rows but no text: every row was left out
+      if (problems.length > 0 || (count > 0 && row?.h == null)) return {count, hash, cut: {rowsWhole: null}}
       return {count, hash}
     } catch (err) {
       throw this.deps.mapError(err, sql)

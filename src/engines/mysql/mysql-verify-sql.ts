@@ -17,9 +17,11 @@
  * slower, never a false report.
  *
  * Size: GROUP_CONCAT holds the range's text in the server's memory, up to the session's
- * group_concat_max_len (payctl sets verify.hashMaxBytes) and never past max_allowed_packet; a
- * longer text is cut with warning 1260 ("Row N was cut by GROUP_CONCAT()"). payctl reads the
- * warnings after every hash and splits a range that did not fit, so a cut text is never compared.
+ * group_concat_max_len (payctl sets the smaller of verify.hashMaxBytes and max_allowed_packet); a
+ * longer text is cut with warning 1260 ("Row N was cut by GROUP_CONCAT()"), and a row longer than
+ * max_allowed_packet becomes NULL (warning 1301) and is left out. payctl reads the warnings after
+ * every hash: a hash with any warning is not compared, its range is compared in parts (down to
+ * rows), so a cut or incomplete text never passes for equal.
  *
  * Values enter as the server's bytes (a case-only change or a trailing space changes the hash
  * whatever the collation says), date-times in the session's UTC time zone, JSON normalised
@@ -38,25 +40,30 @@ const q = (name: string): string => mysqlDialect.quoteIdentifier(name)
 export type JsonDialect = 'mariadb' | 'mysql' | 'raw'
 
 const TEXT = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set'])
+/** Bytes that may hold the separators CHAR(30)/CHAR(31) (a hash or a UUID often does): they enter as hex. */
+const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'bit'])
 
 /**
  * A column as it enters the row text (see the header); NULLs are told apart by the ISNULL suffix.
  * Text goes in as its bytes (CAST AS BINARY): no collation takes part, so columns of different
  * collations mix without "Illegal mix of collations", and case or trailing spaces always count.
+ * Binary values go in as hex, so their bytes never look like a separator.
  */
 export function valueTextSql(column: Pick<ColumnModel, 'name' | 'dataType'>, json: JsonDialect): string {
   const c = q(column.name)
   const type = column.dataType.toLowerCase()
   if (type === 'json') return json === 'mariadb' ? `CAST(JSON_NORMALIZE(${c}) AS BINARY)` : json === 'mysql' ? `CAST(CAST(${c} AS CHAR) AS BINARY)` : `CAST(${c} AS BINARY)`
   if (TEXT.has(type)) return `CAST(${c} AS BINARY)`
+  if (BINARY.has(type)) return `HEX(${c})`
   return c
 }
 
 /**
  * The row as one string: the values separated by CHAR(31) (the ASCII unit separator), then one
  * ISNULL flag per column, so NULL and '' differ. Two different ranges give the same text only when
- * a value itself contains CHAR(31) or CHAR(30) (the row separator) in just the place that shifts a
- * boundary; payments data has none, and the client-side comparison (row diff) does not rely on it.
+ * a text value itself contains the control character CHAR(31) or CHAR(30) (the row separator) in
+ * just the place that shifts a boundary (binary values are hex); payments text has none, and the
+ * client-side comparison (row diff) does not rely on it.
  */
 export function rowTextSql(columns: ReadonlyArray<Pick<ColumnModel, 'name' | 'dataType'> & {nullable?: boolean}>, json: JsonDialect): string {
   // a NOT NULL column needs no flag (both sides have the same column definitions, or pushdown is not used)
@@ -81,20 +88,23 @@ function rangeWhere(table: ReplicaTable, b: RangeBounds): string {
   return where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`
 }
 
-/** How a server's scan reaches GROUP_CONCAT in key order (see the header). */
+/** How a server's scan reaches GROUP_CONCAT in key order (see the header), and how it is run. */
 export interface HashOrder {
   /** FORCE INDEX (PRIMARY): the key is the primary key, read in its order (MariaDB, MySQL). */
   forcePrimary: boolean
-  /** GROUP_CONCAT(... ORDER BY the key): the server does not read in key order by itself (TiDB). */
+  /** GROUP_CONCAT(... ORDER BY the key): the server does not read in key order by itself (TiDB), or the key is not the primary key. */
   orderBy: boolean
+  /** SQL_NO_CACHE: the server has a query cache, whose answers come without the warnings that tell a cut hash. */
+  noCache?: boolean
 }
 
 /** Row count `n` and the SHA-256 `h` of the range's row texts in key order (NULL for no rows). */
 export function hashRangeSql(table: ReplicaTable, columns: ReadonlyArray<Pick<ColumnModel, 'name' | 'dataType'> & {nullable?: boolean}>, b: RangeBounds, json: JsonDialect, order: HashOrder = {forcePrimary: false, orderBy: false}): string {
   const from = `${mysqlDialect.qualify(table.schema, table.name)}${order.forcePrimary ? ' FORCE INDEX (PRIMARY)' : ''}${rangeWhere(table, b)}`
-  if (columns.length === 0) return `SELECT COUNT(*) AS n, NULL AS h FROM ${from}`
+  const select = order.noCache === true ? 'SELECT SQL_NO_CACHE' : 'SELECT'
+  if (columns.length === 0) return `${select} COUNT(*) AS n, NULL AS h FROM ${from}`
   const orderBy = order.orderBy ? ` ORDER BY ${table.keyColumns.map(q).join(', ')}` : ''
-  return `SELECT COUNT(*) AS n, SHA2(GROUP_CONCAT(${rowTextSql(columns, json)}${orderBy} SEPARATOR 0x1e), 256) AS h FROM ${from}`
+  return `${select} COUNT(*) AS n, SHA2(GROUP_CONCAT(${rowTextSql(columns, json)}${orderBy} SEPARATOR 0x1e), 256) AS h FROM ${from}`
 }
 
 /** GROUP_CONCAT's "Row N was cut" warning. */
@@ -110,8 +120,8 @@ export function readRangeSql(table: ReplicaTable, b: RangeBounds): string {
   return `SELECT ${table.columns.map(q).join(', ')} FROM ${mysqlDialect.qualify(table.schema, table.name)}${rangeWhere(table, b)} ORDER BY ${table.keyColumns.map(q).join(', ')}`
 }
 
-export function keyAtSql(table: ReplicaTable, afterLength: number, where: string | null): string {
-  return `SELECT ${table.keyColumns.map(q).join(', ')} FROM ${mysqlDialect.qualify(table.schema, table.name)}${rangeWhere(table, {after: afterLength, through: 0, where})} ORDER BY ${table.keyColumns.map(q).join(', ')} LIMIT 1 OFFSET ?`
+export function keyAtSql(table: ReplicaTable, afterLength: number, where: string | null, throughLength = 0): string {
+  return `SELECT ${table.keyColumns.map(q).join(', ')} FROM ${mysqlDialect.qualify(table.schema, table.name)}${rangeWhere(table, {after: afterLength, through: throughLength, where})} ORDER BY ${table.keyColumns.map(q).join(', ')} LIMIT 1 OFFSET ?`
 }
 
 export function countRangeSql(table: ReplicaTable, b: RangeBounds): string {

@@ -17,6 +17,9 @@ describe('verify SQL', () => {
     expect(valueTextSql({name: 'meta', dataType: 'json'}, 'mysql')).toBe('CAST(CAST(`meta` AS CHAR) AS BINARY)')
     expect(valueTextSql({name: 'meta', dataType: 'json'}, 'raw')).toBe('CAST(`meta` AS BINARY)')
     expect(valueTextSql({name: 'amount', dataType: 'decimal'}, 'mysql')).toBe('`amount`')
+    // raw bytes could hold the separators: binary values enter as hex
+    expect(valueTextSql({name: 'request_hash', dataType: 'binary'}, 'mysql')).toBe('HEX(`request_hash`)')
+    expect(valueTextSql({name: 'fingerprint', dataType: 'varbinary'}, 'mariadb')).toBe('HEX(`fingerprint`)')
     expect(rowTextSql(cols, 'mariadb')).toBe('CONCAT_WS(CHAR(31), `txn_id`, `entry_no`, CAST(`memo` AS BINARY), CAST(JSON_NORMALIZE(`meta`) AS BINARY), CONCAT(ISNULL(`memo`), ISNULL(`meta`)))')
   })
 
@@ -33,6 +36,8 @@ describe('verify SQL', () => {
     expect(tidb).toContain(' ORDER BY `txn_id`, `entry_no` SEPARATOR 0x1e)')
     expect(tidb).not.toContain('FORCE INDEX')
     expect(hashRangeSql(t, [], {after: 0, through: 0, where: null}, 'mysql')).toBe('SELECT COUNT(*) AS n, NULL AS h FROM `payments`.`ledger_entries`')
+    // a server with a query cache answers a repeated hash without its warnings: never from the cache
+    expect(hashRangeSql(t, cols, {after: 0, through: 0, where: null}, 'mariadb', {forcePrimary: true, orderBy: false, noCache: true})).toMatch(/^SELECT SQL_NO_CACHE COUNT\(\*\) AS n, SHA2\(/)
   })
 
   it('reads how many rows a cut GROUP_CONCAT held whole from its warning', () => {
@@ -47,6 +52,7 @@ describe('verify SQL', () => {
       'SELECT `txn_id`, `entry_no`, `memo`, `meta` FROM `payments`.`ledger_entries` WHERE ((`txn_id` < ?) OR (`txn_id` = ? AND `entry_no` <= ?)) ORDER BY `txn_id`, `entry_no`',
     )
     expect(keyAtSql(t, 2, null)).toBe('SELECT `txn_id`, `entry_no` FROM `payments`.`ledger_entries` WHERE ((`txn_id` > ?) OR (`txn_id` = ? AND `entry_no` > ?)) ORDER BY `txn_id`, `entry_no` LIMIT 1 OFFSET ?')
+    expect(keyAtSql(t, 1, null, 1)).toBe('SELECT `txn_id`, `entry_no` FROM `payments`.`ledger_entries` WHERE (`txn_id` > ?) AND (`txn_id` <= ?) ORDER BY `txn_id`, `entry_no` LIMIT 1 OFFSET ?')
     expect(countRangeSql(t, {after: 1, through: 0, where: null})).toBe('SELECT COUNT(*) AS n FROM `payments`.`ledger_entries` WHERE (`txn_id` > ?)')
   })
 })
