@@ -539,7 +539,7 @@ async function stopRuntimeInstances(c: Ctx): Promise<void> {
 /** The part of payctl verify's --json result (src/validators/types.ts VerifyResult) the bench reads. */
 interface VerifyJson {
   status: 'equal' | 'different'
-  tables: {table: string; method: string; methodReason: string; chunks: number; rechecked: number; sourceRows: number; targetRows: number; status: string; seconds: number}[]
+  tables: {table: string; method: string; methodReason: string; chunks: number; rechecked: number; splits?: number; sourceRows: number; targetRows: number; status: string; seconds: number}[]
   totals: {tables: number; equal: number; different: number; rowsCompared: number; rowDiffs: number; seconds: number}
 }
 
@@ -561,7 +561,7 @@ interface VerifySection {
   ownSeconds: number
   rowsCompared: number
   rowsPerSecond: number
-  tables: {table: string; method: string; methodReason: string; status: string; rows: number; chunks: number; seconds: number}[]
+  tables: {table: string; method: string; methodReason: string; status: string; rows: number; chunks: number; splits: number; seconds: number}[]
   methods: Record<string, number>
   peakMemory: {vmHwmMb: number; sampledPeakVmRssMb: number; samples: number}
   floor: {
@@ -642,7 +642,7 @@ async function verifyBench(c: Ctx): Promise<VerifySection> {
     ownSeconds: result.totals.seconds,
     rowsCompared: result.totals.rowsCompared,
     rowsPerSecond: result.totals.rowsCompared / seconds,
-    tables: result.tables.map((t) => ({table: t.table, method: t.method, methodReason: t.methodReason, status: t.status, rows: t.sourceRows, chunks: t.chunks, seconds: t.seconds})),
+    tables: result.tables.map((t) => ({table: t.table, method: t.method, methodReason: t.methodReason, status: t.status, rows: t.sourceRows, chunks: t.chunks, splits: t.splits ?? 0, seconds: t.seconds})),
     methods,
     peakMemory: {vmHwmMb: memory.hwmMb, sampledPeakVmRssMb: memory.peakRssMb, samples: memory.samples},
     floor: {

@@ -578,8 +578,7 @@ async function compareInParts(ctx: TableContext, range: KeyRange, where: string 
     add(await compareRows(ctx, range, where))
     return out
   }
-  const firstPart = Math.max(1, Math.floor(rowsWhole * 0.9))
-  let partRows = firstPart
+  let partRows = Math.max(1, Math.floor(rowsWhole * 0.9))
   // parts cut by the keys of the side with more rows, as bisection does, never past the range's end
   const side = s.count >= t.count ? {verify: ctx.source.verify, table: ctx.pair.source} : {verify: ctx.target.verify, table: ctx.pair.target}
   let after = range.after
