@@ -61,6 +61,8 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
           title: flags['count-only'] ? 'Counting rows on both sides' : 'Verifying target against source',
           task: async (_ctx, task) => {
             let done = 0
+            // a progress line at most once a second: a log (CI, no terminal) gets one line each, not one per chunk
+            let shown = 0
             result = await verify({
               source,
               target,
@@ -83,7 +85,10 @@ Exit 0: equal. Exit 4: differences (the report lists them). Exit 3: a server or 
                 if (e.kind === 'table-done') {
                   done++
                   task.output = `${done} tables done; ${e.result.table}: ${e.result.status}`
-                } else if (e.kind === 'progress') task.output = `${e.table}: ${e.chunks} chunks, ${e.rows} rows`
+                } else if (e.kind === 'progress' && performance.now() - shown >= 1_000) {
+                  shown = performance.now()
+                  task.output = `${e.table}: ${e.chunks} chunks, ${e.rows} rows`
+                }
                 else if (e.kind === 'repair-sql' && flags['dry-run']) sql.push(`-- ${e.table}`, ...e.statements.map((s) => `${s};`))
               },
             })
