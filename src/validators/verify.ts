@@ -334,7 +334,7 @@ interface Chunker {
 const HASH_FILL = 0.75
 
 /** The most rows a pushdown chunk should hold, from the table's size per row and the smaller hash buffer of the two sides; null without pushdown or statistics. */
-export function hashRowCap(ctx: Pick<TableContext, 'method' | 'pair' | 'source' | 'target'>): number | null {
+function hashRowCap(ctx: Pick<TableContext, 'method' | 'pair' | 'source' | 'target'>): number | null {
   if (ctx.method !== 'pushdown') return null
   const limit = Math.min(ctx.source.verify.hashBytesLimit ?? Infinity, ctx.target.verify.hashBytesLimit ?? Infinity)
   const {dataBytes, rowEstimate} = ctx.pair.model
@@ -413,7 +413,7 @@ async function chunker(o: VerifyOptions, ctx: TableContext): Promise<Chunker> {
  * hash its range. A table takes a free slot for its next chunk without waiting for its last one, so
  * when the other tables are done, the last (largest) one runs --parallel chunks at once.
  */
-export class ChunkSlots {
+class ChunkSlots {
   #free: number
   readonly #waiting: Array<() => void> = []
 
